@@ -1,0 +1,28 @@
+# Two commands for a fresh machine: `make dist` and `make test`. Both create .venv if needed.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: dist test venv starter clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+dist: $(STAMP)
+	$(BIN)/autograder starter --check
+	$(BIN)/autograder build --out dist
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+starter: $(STAMP)
+	$(BIN)/autograder starter
+
+clean:
+	rm -rf dist .cache build *.egg-info

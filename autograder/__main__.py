@@ -1,0 +1,7 @@
+"""`python -m autograder`: the same CLI as the `autograder` console script."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,226 @@
+"""`autograder build`: stage a bundle, compute reference outputs, self-validate, write the zips.
+
+Steps for one assignment:
+ 1. load and check the spec against the solution (names read from the source, never imported);
+ 2. build every case's inputs from its named seed;
+ 3. run the reference solution through the same sandbox as students, recording its outputs;
+ 4. grade the reference (must be full marks) and the untouched starter (must be 0, every test
+    present) with the staged bundle; refuse to write anything otherwise;
+ 5. write NAME-autograder.zip (engine, bundle with hidden data, setup.sh, run_autograder; no
+    solution source) and NAME-starter.zip (stubs, public data, self-check, README).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from .arrays import write_npz
+from .bundle import Bundle, output_key
+from .cases import build_inputs, load_module_from
+from .checks import CaseContext, describe_failure
+from .errors import BuildError
+from .grade import grade_files, prepare_workdir, preload
+from .sandbox import Child, ChildJob
+from .starter import expected_starter, stale_files
+from .zipio import tree_entries, write_zip
+
+__all__ = ["stage_bundle", "build_assignment", "cached_bundle", "engine_files", "ENGINE_DIR"]
+
+ENGINE_DIR = Path(__file__).resolve().parent
+TEMPLATES = ENGINE_DIR / "templates"
+_SUPPORTED_PYTHON = "3.10"
+# Versions setup.sh installs on Gradescope's Ubuntu 22.04 image (system Python 3.10).
+PINS = {"numpy": ["numpy==2.2.6"], "torch": ["numpy==2.2.6", "torch==2.13.0"]}
+
+
+def engine_files() -> dict[str, Path]:
+    return {k: v for k, v in tree_entries(ENGINE_DIR, "autograder").items()}
+
+
+def _bundle_spec_dict(spec, visibilities) -> dict:
+    """The spec as a bundle stores it: ids fixed, only the chosen visibilities' tests and cases."""
+    raw = json.loads(json.dumps(spec.raw))
+    cases = raw["cases"]
+    for cs in cases.values():
+        for vis in ("public", "hidden"):
+            if vis not in visibilities:
+                cs.pop(vis, None)
+    tests = []
+    for test, raw_test in zip(spec.tests, raw["tests"]):
+        if "hidden" in visibilities or test.visibility == "public":
+            tests.append(dict(raw_test, id=test.id))
+    raw["tests"] = tests
+    return raw
+
+
+def _record_reference(bundle_dir: Path, spec, inputs: dict, solution_dir: Path, visibilities) -> dict:
+    """Run every probe on the reference solution; return the arrays to store as expected outputs."""
+    probes_path = bundle_dir / "probes.py"
+    workdir = Path(prepare_workdir({f: solution_dir / f for f in spec.files}, bundle_dir / "support"))
+    out = {}
+    try:
+        for test in spec.tests:
+            job = ChildJob(str(workdir), str(probes_path), (test.module,), test.limits, test.timeout * 5, test.banned)
+            child = Child(job)
+            try:
+                for case in spec.casesets[test.cases].select(visibilities):
+                    case_inputs = {k.rsplit("/", 1)[1]: v.copy() for k, v in inputs.items()
+                                   if k.startswith(f"in/{test.cases}/{case.name}/")}
+                    ctx = CaseContext(child, test, case, case_inputs, {}, time.monotonic() + test.timeout * 5)
+                    reply = ctx.call(test.probe)
+                    if reply.failure:
+                        raise BuildError(f"{spec.name}: the reference fails test '{test.name}' on the "
+                                         f"{case.describe()}: {describe_failure(reply, test)}\n{child.printed()}")
+                    for name, arr in reply.outputs.items():
+                        out[output_key(test.id, case.name, name)] = arr
+            finally:
+                child.close()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return out
+
+
+def stage_bundle(repo, name: str, dest: Path, visibilities=("public", "hidden")) -> Bundle:
+    """Write a complete bundle for `name` into `dest` (created fresh)."""
+    spec = repo.spec(name)
+    adir = repo.assignment_dir(name)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    shutil.copyfile(adir / "probes.py", dest / "probes.py")
+    if (adir / "verify.py").is_file():
+        shutil.copyfile(adir / "verify.py", dest / "verify.py")
+    if spec.support:
+        (dest / "support").mkdir()
+        for f in spec.support:
+            shutil.copyfile(adir / f, dest / "support" / f)
+    cases_module = load_module_from(adir / "cases.py", f"_autograder_cases_{name}")
+    inputs = build_inputs(spec, cases_module, str(adir / "cases.py"), visibilities)
+    preload(spec.framework)
+    expected = _record_reference(dest, spec, inputs, repo.solution_dir(name), visibilities)
+    (dest / "assignment.json").write_text(json.dumps(_bundle_spec_dict(spec, visibilities), indent=1,
+                                                     sort_keys=True) + "\n")
+    for vis in visibilities:
+        mine = {k: v for k, v in {**inputs, **expected}.items() if _visibility_of(k, spec) == vis}
+        write_npz(dest / f"{vis}.npz", mine)
+    return Bundle(dest)
+
+
+def _visibility_of(key: str, spec) -> str:
+    kind, first, case = key.split("/")[:3]
+    if kind == "in":
+        cs = spec.casesets[first]
+    else:
+        cs = spec.casesets[spec.test(first).cases]
+    return next(c.visibility for c in cs.cases if c.name == case)
+
+
+def _content_hash(repo, name: str) -> str:
+    h = hashlib.sha256()
+    for folder in (repo.assignment_dir(name), repo.solution_dir(name), ENGINE_DIR):
+        for arc, path in sorted(tree_entries(folder).items()):
+            h.update(arc.encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def cached_bundle(repo, name: str) -> Bundle:
+    """A full bundle for local grading, rebuilt only when the assignment, solution or engine changed."""
+    cache = repo.root / ".cache" / "bundles"
+    dest = cache / f"{name}-{_content_hash(repo, name)}"
+    if not (dest / "assignment.json").is_file():
+        for old in cache.glob(f"{name}-*"):
+            shutil.rmtree(old, ignore_errors=True)
+        tmp = cache / f".{name}-staging"
+        stage_bundle(repo, name, tmp)
+        tmp.rename(dest)
+    return Bundle(dest)
+
+
+def _validate(bundle: Bundle, repo, name: str, stub_dir: Path, visibilities) -> tuple:
+    spec = bundle.spec
+    solution = {f: repo.solution_dir(name) / f for f in spec.files}
+    ref = grade_files(bundle, solution, visibilities)
+    if ref.score < ref.max_score or len(ref.results) != len(spec.tests):
+        bad = [f"  - {r.test.name}: {r.output.splitlines()[0] if r.output else ''}" for r in ref.results if not r.passed]
+        raise BuildError(f"{name}: the reference solution scores {ref.score:g}/{ref.max_score:g}, not full marks; "
+                         "refusing to write zips:\n" + "\n".join(bad))
+    stubs = {f: stub_dir / f for f in spec.files}
+    zero = grade_files(bundle, stubs, visibilities)
+    if zero.score != 0 or len(zero.results) != len(spec.tests):
+        bad = [f"  - {r.test.name}" for r in zero.results if r.score]
+        raise BuildError(f"{name}: the untouched starter scores {zero.score:g}, not 0; refusing to write zips. "
+                         "Tests the stubs pass:\n" + "\n".join(bad))
+    return ref, zero
+
+
+def _render(template: str, **values) -> str:
+    text = (TEMPLATES / template).read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", str(value))
+    return text
+
+
+def _student_readme(spec) -> str:
+    rows = [f"| `{graded}` | {pub:g} | {hid:g} |" for graded, (pub, hid) in _points_by_target(spec).items()]
+    return _render("STUDENT_README.md", title=spec.title, name=spec.name,
+                   files=", ".join(f"`{f}`" for f in spec.files), points_table="\n".join(rows),
+                   total=f"{spec.max_score:g}")
+
+
+def _points_by_target(spec) -> dict:
+    """Graded name -> [public points, hidden points]."""
+    out = {}
+    for t in spec.tests:
+        pair = out.setdefault(t.graded, [0.0, 0.0])
+        pair[0 if t.visibility == "public" else 1] += t.points
+    return out
+
+
+def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, Path]:
+    """Build, self-validate and write both zips; return their paths."""
+    start = time.monotonic()
+    stale = stale_files(repo, name)
+    if stale:
+        raise BuildError(f"{name}: starter/ is stale ({'; '.join(stale)}); run 'autograder starter {name}'")
+    spec = repo.spec(name)
+    with tempfile.TemporaryDirectory(prefix=f"autograder-build-{name}-") as tmp:
+        tmp = Path(tmp)
+        full = stage_bundle(repo, name, tmp / "bundle")
+        public = stage_bundle(repo, name, tmp / "selfcheck", visibilities=("public",))
+        stubs = tmp / "stubs"
+        stubs.mkdir()
+        for fname, text in expected_starter(repo, name).items():
+            (stubs / fname).write_text(text, encoding="utf-8")
+        ref, zero = _validate(full, repo, name, stubs, ("public", "hidden"))
+        _validate(public, repo, name, stubs, ("public",))
+        log(f"{name}: reference {ref.score:g}/{ref.max_score:g} in {ref.elapsed:.1f} s; "
+            f"starter {zero.score:g}/{zero.max_score:g}; {len(spec.tests)} tests")
+
+        grader = dict(engine_files())
+        grader.update(tree_entries(tmp / "bundle", "bundle"))
+        grader["setup.sh"] = _render("setup.sh", requirements=" ".join(PINS[spec.framework]),
+                                     python=_SUPPORTED_PYTHON).encode()
+        grader["run_autograder"] = _render("run_autograder").encode()
+        grader["requirements.txt"] = ("\n".join(PINS[spec.framework]) + "\n").encode()
+        grader_zip = out_dir / f"{name}-autograder.zip"
+        write_zip(grader_zip, grader, executables=("setup.sh", "run_autograder"))
+
+        starter = dict(engine_files())
+        starter.update(tree_entries(tmp / "selfcheck", "selfcheck"))
+        for fname in spec.files:
+            starter[fname] = stubs / fname
+        for fname in spec.support:
+            starter[fname] = repo.assignment_dir(name) / fname
+        starter["conftest.py"] = _render("conftest.py").encode()
+        starter["test_selfcheck.py"] = _render("test_selfcheck.py").encode()
+        starter["README.md"] = _student_readme(spec).encode()
+        starter_zip = out_dir / f"{name}-starter.zip"
+        write_zip(starter_zip, starter)
+    log(f"{name}: wrote {grader_zip} and {starter_zip} ({time.monotonic() - start:.1f} s)")
+    return grader_zip, starter_zip

@@ -1,0 +1,88 @@
+"""A built assignment as the grader sees it: spec, probes, verify functions, support files, data.
+
+Layout of a bundle folder (inside the grader zip it is `source/bundle/`; in a starter it is
+`.selfcheck/`):
+    assignment.json   the validated spec (hidden tests and cases left out of a starter's copy)
+    probes.py         calls into the student's code; runs only in children
+    verify.py         judges property tests; runs in the grader (optional)
+    support/          files the probes and students may import (optional)
+    public.npz        inputs and reference outputs of public cases
+    hidden.npz        the same for hidden cases (grader zip only)
+Array keys: `in/<caseset>/<case>/<input>` and `out/<test id>/<case>/<output>`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .arrays import read_npz
+from .errors import AutograderError
+from .spec import load_spec
+
+__all__ = ["Bundle", "input_key", "output_key"]
+
+
+def input_key(caseset: str, case: str, name: str = "") -> str:
+    return f"in/{caseset}/{case}/{name}"
+
+
+def output_key(test_id: str, case: str, name: str = "") -> str:
+    return f"out/{test_id}/{case}/{name}"
+
+
+class Bundle:
+    def __init__(self, root):
+        self.root = Path(root)
+        if not (self.root / "assignment.json").is_file():
+            raise AutograderError(f"{self.root} is not an assignment bundle (no assignment.json)")
+        self.spec = load_spec(self.root / "assignment.json")
+        self._data: dict[str, dict] = {}
+        self._verify = None
+
+    @property
+    def probes_path(self) -> Path:
+        return self.root / "probes.py"
+
+    @property
+    def support_dir(self) -> Path:
+        return self.root / "support"
+
+    def visibilities(self) -> tuple[str, ...]:
+        return tuple(v for v in ("public", "hidden") if (self.root / f"{v}.npz").is_file())
+
+    def _arrays(self, visibility: str) -> dict:
+        if visibility not in self._data:
+            path = self.root / f"{visibility}.npz"
+            if not path.is_file():
+                raise AutograderError(f"{path} is missing: this bundle has no {visibility} cases")
+            self._data[visibility] = read_npz(path)
+        return self._data[visibility]
+
+    def _under(self, visibility: str, prefix: str) -> dict[str, np.ndarray]:
+        data = self._arrays(visibility)
+        return {k[len(prefix):]: v for k, v in data.items() if k.startswith(prefix)}
+
+    def inputs(self, caseset: str, case) -> dict[str, np.ndarray]:
+        """Fresh, writeable copies of one case's inputs."""
+        return {k: v.copy() for k, v in self._under(case.visibility, input_key(caseset, case.name)).items()}
+
+    def expected(self, test_id: str, case) -> dict[str, np.ndarray]:
+        return self._under(case.visibility, output_key(test_id, case.name))
+
+    def verify_module(self):
+        """The assignment's verify.py, imported in the grader (trusted code, plain arrays only)."""
+        if self._verify is None:
+            path = self.root / "verify.py"
+            if not path.is_file():
+                return None
+            name = f"_autograder_verify_{self.spec.name}"
+            spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[name] = module
+            spec.loader.exec_module(module)
+            self._verify = module
+        return self._verify

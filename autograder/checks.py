@@ -1,0 +1,176 @@
+"""The four kinds of check. Each judges one case, in the grader, on plain arrays.
+
+- outputs:   every output against the reference, with the test's tolerance;
+- gradients: the backward outputs against the reference, then against central differences of
+             the student's own forward pass (when the test names a forward probe);
+- unchanged: the probe's inputs are bit-for-bit what was sent, and every `X.before` output equals
+             its `X.after` (for caches and other state the probe snapshots);
+- property:  the outputs have the reference's names and shapes, then a function of the
+             assignment's verify.py judges them (weights sum to 1, a loss below a bound, ...).
+
+A check returns None when the case passes, or one message for the student.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .compare import compare, same_bits
+from .gradcheck import ForwardFailed, GradChecker
+
+__all__ = ["run_check", "describe_failure", "CaseContext"]
+
+
+class CaseContext:
+    """What a check needs for one case: the child, the test, the case and its data."""
+
+    def __init__(self, child, test, case, inputs, expected, deadline, verify_module=None):
+        self.child, self.test, self.case = child, test, case
+        self.inputs, self.expected = inputs, expected
+        self.deadline = deadline
+        self.verify_module = verify_module
+        self.failed_reply = None
+
+    def call(self, probe: str, inputs: dict | None = None, return_inputs: bool = False):
+        reply = self.child.call(self.test.module, probe, self.inputs if inputs is None else inputs,
+                                self.deadline, seed=self.case.seed, return_inputs=return_inputs,
+                                params=self.case.params)
+        if reply.failure is None and reply.banned:
+            reply.failure = "banned"
+        if reply.failure is not None:
+            self.failed_reply = reply
+        return reply
+
+
+def describe_failure(reply, test) -> str:
+    """One sentence on why a call gave no usable result; never grader internals."""
+    who = test.graded
+    limit = f"{test.timeout:g} s"
+    err = reply.error or {}
+    where = err.get("where")
+    at = ""
+    if where:
+        at = f" at {where['file']} line {where['line']}"
+        if where.get("code"):
+            at += f": `{where['code']}`"
+    if reply.failure == "banned" or err.get("type") == "BannedCall" or reply.banned:
+        names = ", ".join(dict.fromkeys(reply.banned)) or err.get("message", "")
+        return f"{who} uses {names}, which this assignment does not allow; write that part yourself"
+    if reply.failure == "import":
+        mod = err.get("module", "your module")
+        kind = "has a syntax error" if err.get("type") in ("SyntaxError", "IndentationError", "TabError") else "failed"
+        if err.get("type") == "SystemExit":
+            return f"importing {mod}.py called exit(){at}; remove top-level code that exits or runs long jobs"
+        return f"importing {mod}.py {kind}: {err.get('type')}: {err.get('message')}{at}"
+    if reply.failure == "error":
+        if err.get("type") == "NotImplementedError":
+            return f"{who} is not implemented yet (it raises NotImplementedError{at})"
+        if err.get("type") == "SystemExit":
+            return f"{who} called exit(){at}; a graded function must return its result"
+        if where is None:
+            return (f"{err.get('type')}: {err.get('message')}, raised while the grader used what {who} returned; "
+                    "check the number, order, types and shapes of the values it returns")
+        return f"{who} raised {err.get('type')}: {err.get('message')}{at}"
+    if reply.failure == "output":
+        return f"{who} returned a value the grader cannot use: {err.get('message')}"
+    if reply.failure == "timeout":
+        return (f"{who} did not finish within this test's time limit of {limit} "
+                "(an endless loop, a blocking call, or far too slow: avoid Python loops over array entries)")
+    if reply.failure == "died":
+        return f"the process running {who} {reply.detail}"
+    if reply.failure == "protocol":
+        return f"{who} returned something the grader could not read: {reply.detail}"
+    return f"{who} failed ({reply.failure})"
+
+
+def _select(expected: dict, wanted) -> dict:
+    return {k: v for k, v in expected.items() if not wanted or k in wanted}
+
+
+def _compare_all(got: dict, expected: dict, rtol: float, atol: float, label=lambda k: k) -> str | None:
+    for name, exp in expected.items():
+        if name not in got:
+            return f"'{label(name)}' is missing from what your code returned"
+        problem = compare(label(name), got[name], exp, rtol, atol)
+        if problem:
+            return problem
+    return None
+
+
+def check_outputs(ctx: CaseContext) -> str | None:
+    reply = ctx.call(ctx.test.probe)
+    if reply.failure:
+        return describe_failure(reply, ctx.test)
+    return _compare_all(reply.outputs, _select(ctx.expected, ctx.test.outputs), ctx.test.rtol, ctx.test.atol)
+
+
+def check_gradients(ctx: CaseContext) -> str | None:
+    test = ctx.test
+    reply = ctx.call(test.probe)
+    if reply.failure:
+        return describe_failure(reply, test)
+    grads = reply.outputs
+    problem = _compare_all(grads, _select(ctx.expected, test.outputs), test.rtol, test.atol, label=lambda k: f"d{k}")
+    if problem or not test.forward:
+        return problem
+
+    def forward(inputs):
+        r = ctx.call(test.forward, inputs)
+        if r.failure:
+            raise ForwardFailed(r)
+        return r.outputs
+
+    upstream = {out: (None if src is None else ctx.inputs[src].astype(np.float64))
+                for out, src in test.upstream.items()}
+    checker = GradChecker(forward, upstream, seed=ctx.case.seed)
+    try:
+        return checker.check(ctx.inputs, {k: v for k, v in grads.items() if k in ctx.inputs})
+    except ForwardFailed as e:
+        return "while checking gradients numerically, " + describe_failure(e.reply, test)
+    except KeyError as e:
+        return f"your forward pass did not return the output {e}"
+
+
+def check_unchanged(ctx: CaseContext) -> str | None:
+    reply = ctx.call(ctx.test.probe, return_inputs=True)
+    if reply.failure:
+        return describe_failure(reply, ctx.test)
+    for name, sent in ctx.inputs.items():
+        after = reply.inputs_after.get(name)
+        if after is None or not same_bits(after, sent):
+            return (f"{ctx.test.graded} modified its input '{name}' in place; "
+                    "work on a copy (x = x.copy(), or out-of-place operations like a = a + b)")
+    for name, before in reply.outputs.items():
+        if name.endswith(".before"):
+            key = name[: -len(".before")]
+            after = reply.outputs.get(key + ".after")
+            if after is None or not same_bits(after, before):
+                return (f"{ctx.test.graded} modified '{key}' in place; "
+                        "do not write into arrays you were given or stored in the cache")
+    return None
+
+
+def check_property(ctx: CaseContext) -> str | None:
+    test = ctx.test
+    reply = ctx.call(test.probe)
+    if reply.failure:
+        return describe_failure(reply, test)
+    for name, exp in ctx.expected.items():
+        got = reply.outputs.get(name)
+        if got is None:
+            return f"'{name}' is missing from what your code returned"
+        if got.shape != exp.shape:
+            return f"'{name}' has shape {got.shape}, expected {exp.shape}"
+    judge = getattr(ctx.verify_module, test.verify, None)
+    if judge is None:
+        raise LookupError(f"verify function {test.verify} is missing")
+    params = dict(ctx.case.params)
+    return judge(ctx.inputs, reply.outputs, params)
+
+
+_KINDS = {"outputs": check_outputs, "gradients": check_gradients,
+          "unchanged": check_unchanged, "property": check_property}
+
+
+def run_check(ctx: CaseContext) -> str | None:
+    return _KINDS[ctx.test.kind](ctx)

@@ -1,0 +1,185 @@
+"""The child side of the sandbox: import the submission, run probes, send back plain arrays.
+
+Everything here runs in a forked process that the grader kills when the test ends. It never
+returns into the grader's code: `serve` always ends in `os._exit`.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import random
+import sys
+import traceback
+
+import numpy as np
+
+from . import harden
+from .protocol import pack, read_frame_blocking
+
+__all__ = ["serve", "to_plain", "NotPlain"]
+
+EXIT_INTERNAL = 70
+
+
+class NotPlain(TypeError):
+    """A probe output that is not a plain numeric array."""
+
+
+def to_plain(name: str, value) -> np.ndarray:
+    """Accept numpy arrays, numpy/python scalars and torch tensors; refuse the rest by name."""
+    if type(value) is np.ndarray:
+        arr = value
+    elif isinstance(value, (bool, int, float, np.generic)) and not isinstance(value, (str, bytes)):
+        arr = np.asarray(value)
+    elif type(value).__module__.startswith("torch") and type(value).__name__ in ("Tensor", "Parameter"):
+        arr = value.detach().cpu().resolve_conj().resolve_neg().numpy()
+    elif isinstance(value, np.ndarray):
+        raise NotPlain(f"'{name}' is a {type(value).__name__} (a subclass of numpy.ndarray); return a plain numpy array")
+    else:
+        raise NotPlain(f"'{name}' is a {type(value).__name__}, expected an array")
+    if arr.dtype.hasobject or arr.dtype.kind not in "biuf":
+        raise NotPlain(f"'{name}' has dtype {arr.dtype}; expected numbers (bool, int or float)")
+    return arr
+
+
+def _load_module(name: str, path: str):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _describe_exception(exc: BaseException, workdir: str) -> dict:
+    """Type, message and the student's own line; nothing from the grader's internals."""
+    def safe_str(x):
+        try:
+            text = str(x)
+        except BaseException:  # a hostile __str__
+            text = "<message could not be shown>"
+        return text if len(text) <= 600 else text[:600] + " ..."
+
+    where = None
+    def is_student(filename) -> bool:
+        return bool(filename) and os.path.dirname(filename) == workdir and os.path.isfile(filename)
+
+    if isinstance(exc, SyntaxError) and is_student(exc.filename):
+        where = {"file": os.path.basename(exc.filename), "line": exc.lineno or 0,
+                 "code": (exc.text or "").strip()[:200], "function": ""}
+    else:
+        try:
+            frames = traceback.extract_tb(exc.__traceback__)
+        except BaseException:
+            frames = []
+        for fr in frames:
+            if is_student(fr.filename):
+                where = {"file": os.path.basename(fr.filename), "line": fr.lineno or 0,
+                         "code": (fr.line or "").strip()[:200], "function": fr.name}
+    exc_type = type(exc)
+    return {"type": getattr(exc_type, "__name__", "Exception"), "message": safe_str(exc), "where": where}
+
+
+def _seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.manual_seed(seed)
+
+
+def serve(job, req_fd: int, rep_fd: int, out_fd: int) -> None:
+    """Child entry point after fork. Never returns."""
+    status = EXIT_INTERNAL
+    try:
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(out_fd, 1)
+        os.dup2(out_fd, 2)
+        keep = {0, 1, 2, req_fd, rep_fd}
+        for fd in range(3, 256):
+            if fd not in keep:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        status = _serve(job, req_fd, rep_fd)
+    except BaseException:
+        status = EXIT_INTERNAL
+    finally:
+        os._exit(status)
+
+
+def _send(rep_fd: int, meta: dict, arrays: dict | None = None) -> None:
+    data = pack(meta, arrays)
+    view = memoryview(data)
+    while view:
+        n = os.write(rep_fd, view)
+        view = view[n:]
+
+
+def _serve(job, req_fd: int, rep_fd: int) -> int:
+    sys.dont_write_bytecode = True
+    os.chdir(job.workdir)
+    sys.path[:0] = [job.workdir]
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(1)
+    probes = _load_module("_autograder_probes", job.probes_path)
+    as_root = os.geteuid() == 0
+    if as_root:
+        harden.leave_network()
+        uid, gid = harden.sandbox_ids()
+    harden.apply_limits(job.limits, job.timeout, as_root)
+    if as_root:
+        harden.drop_privileges(uid, gid)
+    banned_used: list[str] = []
+    harden.install_bans(job.banned, banned_used)
+
+    modules, import_error = {}, None
+    for name in job.modules:
+        try:
+            modules[name] = importlib.import_module(name)
+        except BaseException as exc:  # includes SystemExit and KeyboardInterrupt from student code
+            import_error = dict(_describe_exception(exc, job.workdir), stage="import", module=name)
+            break
+    # A second install catches banned callables the student's imports brought in.
+    harden.install_bans(job.banned, banned_used)
+
+    while True:
+        try:
+            meta, arrays = read_frame_blocking(req_fd)
+        except EOFError:
+            return 0
+        if import_error is not None:
+            _send(rep_fd, {"ok": False, "error": import_error, "banned": banned_used})
+            continue
+        module = modules[meta["module"]]
+        probe = getattr(probes, meta["probe"], None)
+        if probe is None:
+            _send(rep_fd, {"ok": False, "error": {"type": "GraderError", "stage": "probe", "where": None,
+                                                  "message": f"probe {meta['probe']} is missing"}})
+            continue
+        _seed_everything(int(meta.get("seed", 0)))
+        try:
+            result = probe(module, arrays, dict(meta.get("params") or {}))
+            if not isinstance(result, dict):
+                raise harden.BannedCall("probe returned no mapping")  # grader bug, reported as such
+            outputs = {}
+            for key, value in result.items():
+                outputs[key] = to_plain(key, value)
+        except NotPlain as exc:
+            _send(rep_fd, {"ok": False, "banned": banned_used,
+                           "error": {"type": "WrongType", "stage": "output", "message": str(exc), "where": None}})
+            continue
+        except BaseException as exc:
+            err = dict(_describe_exception(exc, job.workdir), stage="call")
+            if isinstance(exc, harden.BannedCall):
+                err["type"] = "BannedCall"
+            _send(rep_fd, {"ok": False, "error": err, "banned": banned_used})
+            continue
+        sent = {f"out/{k}": v for k, v in outputs.items()}
+        if meta.get("return_inputs"):
+            sent.update({f"in/{k}": v for k, v in arrays.items()})
+        _send(rep_fd, {"ok": True, "banned": banned_used}, sent)

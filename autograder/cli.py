@@ -1,0 +1,142 @@
+"""Command line: parse arguments and dispatch; the work happens in the modules it calls.
+
+    autograder list
+    autograder starter [NAME ...] [--check]
+    autograder build [NAME ...] [--out DIR]
+    autograder grade NAME PATH [--json FILE] [--public-only] [--bundle DIR]
+    autograder gradescope [--root DIR]          (what run_autograder calls)
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import traceback
+from pathlib import Path
+
+from .errors import AutograderError
+
+__all__ = ["main"]
+
+
+def _names(repo, names):
+    return names or repo.names()
+
+
+def cmd_list(args) -> int:
+    from .repo import find_repo
+
+    repo = find_repo()
+    for name in repo.names():
+        spec = repo.spec(name)
+        print(f"{name:<12} {spec.title}  ({len(spec.tests)} tests, {spec.max_score:g} points, {spec.framework})")
+    return 0
+
+
+def cmd_starter(args) -> int:
+    from .repo import find_repo
+    from .starter import stale_files, write_starter
+
+    repo = find_repo()
+    if args.check:
+        stale = [s for name in _names(repo, args.names) for s in stale_files(repo, name)]
+        for line in stale:
+            print(f"stale: {line}", file=sys.stderr)
+        if stale:
+            print("run 'autograder starter' to regenerate starter/ from solutions/", file=sys.stderr)
+            return 1
+        print("starter/ is up to date")
+        return 0
+    for name in _names(repo, args.names):
+        changed = write_starter(repo, name)
+        print(f"{name}: " + (", ".join(changed) if changed else "up to date"))
+    return 0
+
+
+def cmd_build(args) -> int:
+    from .build import build_assignment
+    from .repo import find_repo
+
+    repo = find_repo()
+    out = Path(args.out)
+    for name in _names(repo, args.names):
+        build_assignment(repo, name, out)
+    return 0
+
+
+def _load_bundle(args, repo_name):
+    from .bundle import Bundle
+
+    if args.bundle:
+        return Bundle(args.bundle)
+    from .build import cached_bundle
+    from .repo import find_repo
+
+    return cached_bundle(find_repo(), repo_name)
+
+
+def cmd_grade(args) -> int:
+    from .grade import grade_path
+    from .results import format_table, write_json_atomic
+
+    path = Path(args.path)
+    if not path.exists():
+        raise AutograderError(f"{path}: no such file or folder (give a submission folder, a .zip or a .py file)")
+    bundle = _load_bundle(args, args.name)
+    if bundle.spec.name != args.name:
+        raise AutograderError(f"the bundle is for '{bundle.spec.name}', not '{args.name}'")
+    visibilities = ("public",) if args.public_only else bundle.visibilities()
+    report = grade_path(bundle, path, visibilities)
+    print(format_table(report))
+    if args.json:
+        write_json_atomic(args.json, report.to_gradescope())
+        print(f"wrote {args.json}")
+    return 0
+
+
+def cmd_gradescope(args) -> int:
+    from .gradescope import run
+
+    return run(Path(args.root))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="autograder", description="Build, check and grade sequence-model assignments.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    s = sub.add_parser("list", help="list the assignments of this repository")
+    s.set_defaults(func=cmd_list)
+    s = sub.add_parser("starter", help="regenerate starter/ from solutions/ (or --check it is current)")
+    s.add_argument("names", nargs="*", metavar="NAME")
+    s.add_argument("--check", action="store_true", help="exit 1 if starter/ is stale, writing nothing")
+    s.set_defaults(func=cmd_starter)
+    s = sub.add_parser("build", help="build and self-validate the Gradescope and starter zips")
+    s.add_argument("names", nargs="*", metavar="NAME")
+    s.add_argument("--out", default="dist", help="output folder (default: dist)")
+    s.set_defaults(func=cmd_build)
+    s = sub.add_parser("grade", help="grade one submission (folder, .zip or .py) as Gradescope would")
+    s.add_argument("name", metavar="NAME")
+    s.add_argument("path", metavar="PATH")
+    s.add_argument("--json", metavar="FILE", help="also write Gradescope results.json content to FILE")
+    s.add_argument("--public-only", action="store_true", help="run only public cases (what the self-check sees)")
+    s.add_argument("--bundle", metavar="DIR", help="grade with a built bundle folder instead of the repository")
+    s.set_defaults(func=cmd_grade)
+    s = sub.add_parser("gradescope", help="grade ROOT/submission into ROOT/results/results.json (run_autograder)")
+    s.add_argument("--root", default="/autograder")
+    s.set_defaults(func=cmd_gradescope)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except AutograderError as e:
+        print(f"autograder: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("autograder: interrupted", file=sys.stderr)
+        return 130
+    except Exception:
+        traceback.print_exc()
+        print("autograder: internal error (the traceback above is for the developers)", file=sys.stderr)
+        return 3

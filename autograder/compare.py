@@ -1,0 +1,82 @@
+"""Compare a student's array with the reference and say what differs, where, and by how much."""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["compare", "fmt_index", "fmt_num", "same_bits"]
+
+_FAMILY = {"f": "floating-point", "i": "integer", "u": "integer", "b": "boolean"}
+
+
+def fmt_index(idx) -> str:
+    return "[" + ", ".join(str(int(i)) for i in idx) + "]"
+
+
+def fmt_num(x) -> str:
+    x = float(x) if not isinstance(x, (bool, np.bool_)) else bool(x)
+    if isinstance(x, bool):
+        return str(x)
+    return f"{x:.6g}"
+
+
+def _family(dtype) -> str:
+    return _FAMILY.get(dtype.kind, str(dtype))
+
+
+def compare(name: str, got: np.ndarray, exp: np.ndarray, rtol: float, atol: float) -> str | None:
+    """None when `got` matches `exp`; else one message naming the output, the index and the values.
+
+    Floats pass when |got - exp| <= atol + rtol * |exp| everywhere; integers and booleans must be
+    equal. NaN and inf in `got` fail unless the reference has the same value there.
+    """
+    label = f"'{name}'"
+    if got.shape != exp.shape:
+        return f"{label} has shape {got.shape}, expected {exp.shape}"
+    scalar = exp.ndim == 0
+    got, exp = np.atleast_1d(got), np.atleast_1d(exp)
+
+    def at(idx) -> str:
+        return "" if scalar else f" at {fmt_index(idx)}"
+
+    if _family(got.dtype) != _family(exp.dtype) and not (exp.dtype.kind in "iu" and got.dtype.kind in "iu"):
+        return f"{label} has dtype {got.dtype}, expected a {_family(exp.dtype)} array (like {exp.dtype})"
+    if exp.dtype.kind != "f":
+        diff = got != exp
+        if not diff.any():
+            return None
+        idx = np.unravel_index(int(np.argmax(diff)), diff.shape)
+        return (f"{label} differs{at(idx)}: expected {fmt_num(exp[idx])}, got {fmt_num(got[idx])} "
+                f"({int(diff.sum())} of {diff.size} entries differ)")
+    g, e = got.astype(np.float64), exp.astype(np.float64)
+    bad_nonfinite = ~np.isfinite(g) & ~((g == e) | (np.isnan(g) & np.isnan(e)))
+    if bad_nonfinite.any():
+        idx = np.unravel_index(int(np.argmax(bad_nonfinite)), g.shape)
+        what = "NaN" if np.isnan(g[idx]) else "inf"
+        return (f"{label} contains {what}{at(idx)} (expected {fmt_num(e[idx])}); "
+                f"{int(bad_nonfinite.sum())} of {g.size} entries are not finite. Look for overflow "
+                "(exp of a large number), log of 0, or division by 0")
+    with np.errstate(invalid="ignore", over="ignore"):
+        err = np.abs(g - e)
+        err[~np.isfinite(g)] = 0.0
+        allowed = atol + rtol * np.abs(e)
+        ratio = np.where(np.isfinite(e), err / np.maximum(allowed, np.finfo(np.float64).tiny), 0.0)
+    if not (ratio > 1).any():
+        return None
+    flat = int(np.argmax(ratio))
+    idx = np.unravel_index(flat, ratio.shape)
+    denom = max(abs(float(e[idx])), 1e-300)
+    rel = float(err[idx]) / denom
+    count = int((ratio > 1).sum())
+    return (f"{label} differs from the reference:{at(idx)} expected {fmt_num(e[idx])}, got {fmt_num(g[idx])} "
+            f"(relative error {rel:.2e}; tolerance rtol={rtol:g}, atol={atol:g}); "
+            f"{count} of {g.size} entries are outside the tolerance")
+
+
+def same_bits(a: np.ndarray, b: np.ndarray) -> bool:
+    """Exact equality, NaN equal to NaN: for 'was this input modified?'."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    if a.dtype.kind == "f":
+        return bool(np.array_equal(a, b, equal_nan=True))
+    return bool(np.array_equal(a, b))

@@ -1,0 +1,146 @@
+"""What a child does to itself before it imports student code: limits, privileges, network, bans.
+
+Runs in the forked child only. When the grader runs as root (as on Gradescope) the child leaves
+the network, drops to an unprivileged user and gets a process limit; otherwise the same code path
+runs without those three steps (students and CI grade as themselves).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+import resource
+import sys
+
+__all__ = ["apply_limits", "drop_privileges", "leave_network", "install_bans", "SANDBOX_USER", "sandbox_ids"]
+
+SANDBOX_USER = "autograder-student"
+_CLONE_NEWNET = 0x40000000
+
+
+def sandbox_ids() -> tuple[int, int]:
+    """uid and gid of the sandbox user; `nobody` when setup.sh has not created it."""
+    import pwd
+
+    for name in (SANDBOX_USER, "nobody"):
+        try:
+            entry = pwd.getpwnam(name)
+            return entry.pw_uid, entry.pw_gid
+        except KeyError:
+            continue
+    return 65534, 65534
+
+
+def _vm_size_bytes() -> int:
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _set(limit, soft, hard=None):
+    hard = soft if hard is None else hard
+    try:
+        cur_soft, cur_hard = resource.getrlimit(limit)
+        if cur_hard != resource.RLIM_INFINITY:
+            hard = min(hard, cur_hard)
+            soft = min(soft, hard)
+        resource.setrlimit(limit, (soft, hard))
+    except (ValueError, OSError):
+        pass
+
+
+def apply_limits(limits, timeout: float, as_root: bool) -> None:
+    """CPU seconds, address space, file size, core dumps; processes only under the sandbox user."""
+    cpu = max(1, math.ceil(timeout)) + 1
+    _set(resource.RLIMIT_CPU, cpu, cpu + 1)
+    _set(resource.RLIMIT_AS, _vm_size_bytes() + limits.memory_mb * 2**20)
+    _set(resource.RLIMIT_FSIZE, limits.file_size_mb * 2**20)
+    _set(resource.RLIMIT_CORE, 0)
+    if as_root:
+        _set(resource.RLIMIT_NPROC, limits.processes)
+
+
+def leave_network() -> bool:
+    """Move into a new, empty network namespace (root only). True when it worked."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.unshare(_CLONE_NEWNET) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def drop_privileges(uid: int, gid: int) -> None:
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    os.environ["HOME"] = "/tmp"
+    os.environ["USER"] = os.environ["LOGNAME"] = SANDBOX_USER
+
+
+class BannedCall(Exception):
+    """Raised in the child when student code calls a banned library function."""
+
+
+def _resolve(dotted: str):
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        mod = sys.modules.get(".".join(parts[:cut]))
+        if mod is None:
+            continue
+        obj = mod
+        try:
+            for p in parts[cut:]:
+                obj = getattr(obj, p)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
+def install_bans(names, record: list) -> None:
+    """Replace each banned callable, wherever a loaded module exposes it, by one that refuses.
+
+    The refusal is recorded in `record` (reported to the grader even if the student catches
+    the exception) and raised as BannedCall naming the function.
+    """
+    if not names:
+        return
+    targets = {}
+    for dotted in names:
+        obj = _resolve(dotted)
+        if obj is not None:
+            targets[id(obj)] = (dotted, obj)
+    if not targets:
+        return
+
+    def make(dotted, original):
+        if isinstance(original, type):
+            def __init__(self, *a, **k):
+                record.append(dotted)
+                raise BannedCall(f"{dotted} is not allowed in this assignment; write it yourself")
+            return type(original.__name__, (original,), {"__init__": __init__, "__module__": original.__module__})
+
+        def refused(*a, **k):
+            record.append(dotted)
+            raise BannedCall(f"{dotted} is not allowed in this assignment; write it yourself")
+        refused.__name__ = getattr(original, "__name__", "banned")
+        return refused
+
+    replacements = {key: make(dotted, obj) for key, (dotted, obj) in targets.items()}
+    for mod in list(sys.modules.values()):
+        namespace = getattr(mod, "__dict__", None)
+        if not isinstance(namespace, dict):
+            continue
+        for attr, value in list(namespace.items()):
+            repl = replacements.get(id(value))
+            if repl is not None and targets[id(value)][1] is value:
+                try:
+                    setattr(mod, attr, repl)
+                except (AttributeError, TypeError):
+                    pass

@@ -1,0 +1,99 @@
+"""Framing of the messages between the grader and a child: a JSON header and `.npy` blobs.
+
+A frame is 16 bytes (header length, payload length, big-endian), the JSON header, then the
+payload: the arrays named in header["arrays"] as [name, size] pairs, back to back.
+Nothing here unpickles; arrays are decoded with `arrays.decode`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+
+import numpy as np
+
+from .arrays import ArrayError, decode, encode
+
+__all__ = ["pack", "FrameReader", "read_frame_blocking", "ProtocolError", "MAX_HEADER"]
+
+_HEAD = struct.Struct(">QQ")
+MAX_HEADER = 1 << 20
+
+
+class ProtocolError(ValueError):
+    """A frame that is malformed or over a limit."""
+
+
+def pack(meta: dict, arrays: dict[str, np.ndarray] | None = None) -> bytes:
+    blobs = [(name, encode(arr)) for name, arr in (arrays or {}).items()]
+    meta = dict(meta, arrays=[[name, len(b)] for name, b in blobs])
+    head = json.dumps(meta, allow_nan=False).encode()
+    payload = b"".join(b for _, b in blobs)
+    return _HEAD.pack(len(head), len(payload)) + head + payload
+
+
+def _unpack(head: bytes, payload: bytes, max_array_bytes: int | None):
+    try:
+        meta = json.loads(head.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ProtocolError("reply header is not valid JSON") from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("arrays", []), list):
+        raise ProtocolError("reply header is not a mapping")
+    arrays, pos = {}, 0
+    for item in meta.pop("arrays", []):
+        if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], str)
+                or not isinstance(item[1], int) or item[1] < 0 or pos + item[1] > len(payload)):
+            raise ProtocolError("reply lists an array it does not carry")
+        name, size = item
+        try:
+            arrays[name] = decode(payload[pos:pos + size], max_array_bytes)
+        except ArrayError as e:
+            raise ProtocolError(f"output '{name}': {e}") from None
+        pos += size
+    return meta, arrays
+
+
+class FrameReader:
+    """Incremental reader for one frame, with limits on both parts (used by the grader)."""
+
+    def __init__(self, max_payload: int):
+        self.max_payload = max_payload
+        self.buf = bytearray()
+
+    def feed(self, data: bytes):
+        self.buf += data
+        if len(self.buf) < _HEAD.size:
+            return None
+        hlen, plen = _HEAD.unpack_from(self.buf)
+        if hlen > MAX_HEADER:
+            raise ProtocolError(f"reply header of {hlen} bytes is over the limit")
+        if plen > self.max_payload:
+            raise ProtocolError(f"reply of {plen / 2**20:.1f} MB is over the limit of "
+                                f"{self.max_payload / 2**20:.0f} MB")
+        total = _HEAD.size + hlen + plen
+        if len(self.buf) < total:
+            return None
+        head = bytes(self.buf[_HEAD.size:_HEAD.size + hlen])
+        payload = bytes(self.buf[_HEAD.size + hlen:total])
+        del self.buf[:total]
+        return _unpack(head, payload, self.max_payload)
+
+
+def _read_exact(fd: int, n: int) -> bytes:
+    chunks, left = [], n
+    while left:
+        chunk = os.read(fd, min(left, 1 << 20))
+        if not chunk:
+            raise EOFError
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame_blocking(fd: int):
+    """Read one frame from a trusted sender (the grader, in the child). EOFError at end."""
+    hlen, plen = _HEAD.unpack(_read_exact(fd, _HEAD.size))
+    head = _read_exact(fd, hlen)
+    payload = _read_exact(fd, plen)
+    return _unpack(head, payload, None)

@@ -1,0 +1,119 @@
+"""Test results, the Gradescope `results.json`, and the table people read in a terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+__all__ = ["TestResult", "Report", "write_json_atomic", "GRADESCOPE_VISIBILITY", "format_table"]
+
+GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
+MAX_TEST_OUTPUT = 12_000
+
+
+@dataclass
+class TestResult:
+    test: object  # spec.Test
+    score: float
+    output: str = ""
+    elapsed: float = 0.0
+    cases_run: int = 0
+
+    @property
+    def max_score(self) -> float:
+        return self.test.points
+
+    @property
+    def passed(self) -> bool:
+        return self.score >= self.test.points
+
+    def to_gradescope(self, number: int) -> dict:
+        text = self.output if len(self.output) <= MAX_TEST_OUTPUT else self.output[:MAX_TEST_OUTPUT] + "\n... [cut]"
+        return {
+            "name": self.test.name,
+            "number": str(number),
+            "score": round(min(max(self.score, 0.0), self.max_score), 6),
+            "max_score": self.max_score,
+            "status": "passed" if self.passed else "failed",
+            "output": text,
+            "visibility": GRADESCOPE_VISIBILITY[self.test.visibility],
+            "execution_time": round(self.elapsed, 3),
+        }
+
+
+@dataclass
+class Report:
+    assignment: str
+    title: str
+    results: list
+    elapsed: float = 0.0
+    notes: list = field(default_factory=list)
+
+    @property
+    def score(self) -> float:
+        return sum(min(max(r.score, 0.0), r.max_score) for r in self.results)
+
+    @property
+    def max_score(self) -> float:
+        return sum(r.max_score for r in self.results)
+
+    def to_gradescope(self) -> dict:
+        lines = [f"{self.title}: {self.score:g} / {self.max_score:g} points."]
+        lines += self.notes
+        return {
+            "score": round(self.score, 6),
+            "execution_time": round(self.elapsed, 3),
+            "output": "\n".join(lines),
+            "visibility": "visible",
+            "stdout_visibility": "hidden",
+            "tests": [r.to_gradescope(i + 1) for i, r in enumerate(self.results)],
+        }
+
+    def per_target(self) -> dict:
+        """Graded name -> [earned, possible], in spec order."""
+        out = {}
+        for r in self.results:
+            earned, possible = out.setdefault(r.test.graded, [0.0, 0.0])
+            out[r.test.graded] = [earned + min(r.score, r.max_score), possible + r.max_score]
+        return out
+
+
+def write_json_atomic(path, data: dict) -> None:
+    """Write JSON so that a reader sees the old file or the whole new one, never a mix."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".results-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=2)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def format_table(report: Report, width: int = 100) -> str:
+    """A plain-text table: one row a test, then per-function totals and the score."""
+    rows = []
+    name_w = min(max((len(r.test.name) for r in report.results), default=10), width - 24)
+    for r in report.results:
+        mark = "PASS" if r.passed else "FAIL"
+        name = r.test.name if len(r.test.name) <= name_w else r.test.name[: name_w - 3] + "..."
+        rows.append(f"{mark}  {name:<{name_w}}  {min(r.score, r.max_score):>5g} / {r.max_score:<5g}")
+        if not r.passed and r.output:
+            first = r.output.strip().splitlines()[0]
+            rows.append("      " + (first if len(first) <= width - 6 else first[: width - 9] + "..."))
+    rows.append("")
+    for note in report.notes:
+        rows.append(note)
+    rows.append(f"Score: {report.score:g} / {report.max_score:g}   ({report.elapsed:.1f} s)")
+    return "\n".join(rows)

@@ -1,0 +1,223 @@
+"""The grader's side of the sandbox: fork a child per test, talk to it, kill it.
+
+The child is forked from this (warm) process, so numpy and torch are already imported. It runs in
+its own session; at the end of the test, or at its deadline, the whole process group is killed.
+Replies are read with limits and decoded without pickles (see protocol.py).
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .protocol import FrameReader, ProtocolError, pack
+
+__all__ = ["ChildJob", "Child", "Reply"]
+
+
+@dataclass(frozen=True)
+class ChildJob:
+    """Everything a child needs: where the code is, what to import, its limits."""
+
+    workdir: str
+    probes_path: str
+    modules: tuple[str, ...]
+    limits: object
+    timeout: float
+    banned: tuple[str, ...] = ()
+
+
+@dataclass
+class Reply:
+    """What one call gave back. `failure` is None on success, else one of:
+    'error' (the code raised), 'import', 'timeout', 'died', 'protocol', 'output'."""
+
+    failure: str | None
+    outputs: dict = field(default_factory=dict)
+    inputs_after: dict = field(default_factory=dict)
+    error: dict = field(default_factory=dict)
+    banned: list = field(default_factory=list)
+    detail: str = ""
+
+
+class Child:
+    """One forked child serving probe calls for one test."""
+
+    def __init__(self, job: ChildJob):
+        self.job = job
+        self.output = bytearray()
+        self.output_total = 0
+        self.exit_status = None
+        self.dead = False
+        self._reader = FrameReader(job.limits.result_mb * 2**20)
+        req_r, self._req_w = os.pipe()
+        self._rep_r, rep_w = os.pipe()
+        self._out_r, out_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:  # the child; serve() never returns
+            from .child import serve
+
+            os.close(self._req_w)
+            os.close(self._rep_r)
+            os.close(self._out_r)
+            serve(job, req_r, rep_w, out_w)
+        self.pid = pid
+        for fd in (req_r, rep_w, out_w):
+            os.close(fd)
+        for fd in (self._req_w, self._rep_r, self._out_r):
+            os.set_blocking(fd, False)
+
+    def call(self, module: str, probe: str, inputs: dict[str, np.ndarray], deadline: float,
+             seed: int = 0, return_inputs: bool = False, params: dict | None = None) -> Reply:
+        if self.dead:
+            return self._death_reply()
+        request = pack({"module": module, "probe": probe, "seed": seed, "return_inputs": return_inputs,
+                        "params": params or {}}, inputs)
+        try:
+            frame = self._exchange(request, deadline)
+        except ProtocolError as e:
+            self.kill()
+            return Reply("protocol", detail=str(e))
+        if frame == "timeout":
+            self.kill()
+            return Reply("timeout")
+        if frame is None:
+            return self._death_reply()
+        meta, arrays = frame
+        banned = [b for b in meta.get("banned", []) if isinstance(b, str)][:20]
+        if not meta.get("ok"):
+            err = meta.get("error")
+            err = err if isinstance(err, dict) else {"type": "Error", "message": "unknown failure"}
+            failure = "import" if err.get("stage") == "import" else (
+                "output" if err.get("stage") == "output" else "error")
+            return Reply(failure, error=err, banned=banned)
+        outputs = {k[4:]: v for k, v in arrays.items() if k.startswith("out/")}
+        after = {k[3:]: v for k, v in arrays.items() if k.startswith("in/")}
+        return Reply(None, outputs=outputs, inputs_after=after, banned=banned)
+
+    def _exchange(self, request: bytes, deadline: float):
+        """Send a request and read one reply frame, draining student output all the while."""
+        view = memoryview(request)
+        sel = selectors.DefaultSelector()
+        sel.register(self._rep_r, selectors.EVENT_READ, "reply")
+        sel.register(self._out_r, selectors.EVENT_READ, "output")
+        if view:
+            sel.register(self._req_w, selectors.EVENT_WRITE, "request")
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return "timeout"
+                for key, _ in sel.select(timeout=min(left, 0.5)):
+                    if key.data == "request":
+                        try:
+                            n = os.write(self._req_w, view)
+                        except BlockingIOError:
+                            continue
+                        except (BrokenPipeError, OSError):
+                            sel.unregister(self._req_w)
+                            continue
+                        view = view[n:]
+                        if not view:
+                            sel.unregister(self._req_w)
+                    elif key.data == "output":
+                        if self._drain_output() == 0:
+                            sel.unregister(self._out_r)
+                    else:
+                        try:
+                            chunk = os.read(self._rep_r, 1 << 20)
+                        except BlockingIOError:
+                            continue
+                        if not chunk:
+                            self._reap(block=True)
+                            return None
+                        frame = self._reader.feed(chunk)
+                        if frame is not None:
+                            return frame
+        finally:
+            sel.close()
+
+    def _drain_output(self) -> int:
+        """Read what the child printed: bytes read, 0 at end of output, -1 if nothing is there now."""
+        keep = self.job.limits.output_kb * 1024
+        try:
+            chunk = os.read(self._out_r, 1 << 16)
+        except BlockingIOError:
+            return -1
+        except OSError:
+            return 0
+        self.output_total += len(chunk)
+        self.output += chunk[:max(0, keep - len(self.output))]
+        return len(chunk)
+
+    def _reap(self, block: bool) -> None:
+        if self.exit_status is not None:
+            return
+        try:
+            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            self.exit_status = -1
+            self.dead = True
+            return
+        if pid:
+            self.exit_status = status
+            self.dead = True
+
+    def _death_reply(self) -> Reply:
+        self.kill()
+        status = self.exit_status
+        if status is not None and status >= 0 and os.WIFSIGNALED(status):
+            sig = os.WTERMSIG(status)
+            name = signal.Signals(sig).name if sig in signal.valid_signals() else str(sig)
+            hint = {"SIGXCPU": " (it used up its CPU time limit)", "SIGXFSZ": " (it wrote a file over the size limit)",
+                    "SIGKILL": " (killed: often a memory limit)", "SIGSEGV": " (a crash inside native code)"}
+            return Reply("died", detail=f"was killed by signal {name}{hint.get(name, '')}")
+        code = os.WEXITSTATUS(status) if status is not None and status >= 0 else None
+        return Reply("died", detail=f"exited with code {code} before answering (os._exit or a crash)")
+
+    def kill(self) -> None:
+        """Kill the child's whole process group and reap it; idempotent."""
+        if self.exit_status is None:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            try:
+                os.kill(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self._reap(block=True)
+        else:
+            try:
+                os.killpg(self.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        self.dead = True
+
+    def close(self) -> None:
+        """End the test: kill everything, collect what was printed, free the pipes."""
+        self.kill()
+        while self._out_r is not None and self._drain_output() > 0:
+            pass  # what is left in the pipe; stop at EOF or when nothing more is there now
+        for fd in (self._req_w, self._rep_r, self._out_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._out_r = None
+
+    def printed(self) -> str:
+        """Student output, truncated and stripped of control characters."""
+        text = bytes(self.output).decode("utf-8", errors="replace")
+        text = "".join(ch if ch in "\n\t" or ch.isprintable() else "?" for ch in text)
+        if self.output_total > len(self.output):
+            text += f"\n... [{self.output_total - len(self.output)} more bytes of output not shown]"
+        return text

@@ -1,0 +1,402 @@
+"""Load an assignment spec (assignment.yaml, or its JSON copy in a bundle) into typed objects.
+
+Every key has a type, a default (or is required) and a description; see `TEST_FIELDS`,
+`SPEC_FIELDS` and friends. Every error names the file, the path inside it and what is wrong:
+    assignments/rnn/assignment.yaml: tests[3].rtol: expected a number, got 'tight'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import SpecError
+
+__all__ = [
+    "Spec", "Test", "CaseSet", "Case", "Limits", "load_spec", "spec_from_dict",
+    "KINDS", "VISIBILITIES", "FRAMEWORKS",
+]
+
+KINDS = ("outputs", "gradients", "unchanged", "property")
+VISIBILITIES = ("public", "hidden")
+FRAMEWORKS = ("numpy", "torch")
+_REQUIRED = object()
+_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Fld:
+    """One key of a mapping in the spec: its type, default and meaning."""
+
+    kind: str  # str, int, number, bool, name, names, files, mapping, list
+    default: Any = _REQUIRED
+    help: str = ""
+    choices: tuple = ()
+    positive: bool = False
+
+
+LIMIT_FIELDS = {
+    "memory_mb": Fld("int", 1024, "address space the child may add beyond what it inherits, in MB", positive=True),
+    "file_size_mb": Fld("int", 16, "largest file the child may write, in MB", positive=True),
+    "processes": Fld("int", 32, "processes the sandbox user may run at once (enforced when grading as root)", positive=True),
+    "output_kb": Fld("int", 10, "student stdout/stderr kept per test, in KB", positive=True),
+    "result_mb": Fld("int", 64, "largest reply (all returned arrays together) a child may send, in MB", positive=True),
+}
+
+DEFAULT_FIELDS = {
+    "points": Fld("number", 1, "points of a test that sets none"),
+    "timeout": Fld("number", 10, "seconds a test may take (all its cases and calls together)", positive=True),
+    "rtol": Fld("number", 1e-6, "relative tolerance of value comparisons"),
+    "atol": Fld("number", 1e-8, "absolute tolerance of value comparisons"),
+    "visibility": Fld("str", "hidden", "public (self-check and shown at once) or hidden", choices=VISIBILITIES),
+    "banned": Fld("names", [], "dotted names of library callables no graded call may use"),
+    "limits": Fld("mapping", {}, "resource limits of the child process (see LIMIT_FIELDS)"),
+}
+
+SPEC_FIELDS = {
+    "name": Fld("name", _REQUIRED, "assignment name; also the folder names under assignments/ and solutions/"),
+    "title": Fld("str", _REQUIRED, "human title shown to students"),
+    "framework": Fld("str", "numpy", "numpy or torch: what the grader preloads and installs", choices=FRAMEWORKS),
+    "files": Fld("files", _REQUIRED, "files a student submits (python modules)"),
+    "support": Fld("files", [], "files from the assignment folder shipped with both zips (data, helpers)"),
+    "budget": Fld("number", 600, "seconds the whole grade may take; later tests fail with a timeout", positive=True),
+    "defaults": Fld("mapping", {}, "defaults for every test (see DEFAULT_FIELDS)"),
+    "cases": Fld("mapping", _REQUIRED, "named case sets: builder, public and hidden cases"),
+    "tests": Fld("list", _REQUIRED, "the graded tests, in the order they are reported"),
+}
+
+CASESET_FIELDS = {
+    "builder": Fld("name", _REQUIRED, "function in the assignment's cases.py that builds one case"),
+    "public": Fld("list", [], "cases shipped with the starter; each a mapping with `name` and builder arguments"),
+    "hidden": Fld("list", [], "cases only in the grader zip"),
+}
+
+TEST_FIELDS = {
+    "target": Fld("str", _REQUIRED, "graded function or class as module.name, e.g. rnn_layers.rnn_forward"),
+    "title": Fld("str", _REQUIRED, "what the test checks; the reported name is '<name>: <title>'"),
+    "kind": Fld("str", _REQUIRED, "outputs, gradients, unchanged or property", choices=KINDS),
+    "probe": Fld("name", _REQUIRED, "function in probes.py that calls the student's code on one case"),
+    "cases": Fld("name", _REQUIRED, "the case set to run"),
+    "points": Fld("number", None, "points (default: defaults.points)"),
+    "visibility": Fld("str", None, "public or hidden (default: defaults.visibility)", choices=VISIBILITIES),
+    "timeout": Fld("number", None, "seconds for the whole test (default: defaults.timeout)", positive=True),
+    "rtol": Fld("number", None, "relative tolerance (default: defaults.rtol)"),
+    "atol": Fld("number", None, "absolute tolerance (default: defaults.atol)"),
+    "outputs": Fld("names", [], "outputs to compare (default: every output of the reference)"),
+    "forward": Fld("name", None, "gradients: probe giving the outputs of the student's forward pass"),
+    "upstream": Fld("mapping", {}, "gradients: output name -> case input holding its upstream gradient (null: 1)"),
+    "verify": Fld("name", None, "property: function in verify.py judging the outputs (runs in the grader)"),
+    "banned": Fld("names", None, "dotted names of callables this test's calls may not use (adds to defaults)"),
+    "limits": Fld("mapping", {}, "resource limits for this test (override defaults.limits)"),
+    "hint": Fld("str", "", "one line shown to students when the test fails"),
+    "id": Fld("name", None, "set by the build in a bundle's copy of the spec; never written by hand"),
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 1024
+    file_size_mb: int = 16
+    processes: int = 32
+    output_kb: int = 10
+    result_mb: int = 64
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    visibility: str
+    params: dict
+    seed: int
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return f"{self.visibility} case '{self.name}'" + (f" ({shown})" if shown else "")
+
+
+@dataclass(frozen=True)
+class CaseSet:
+    name: str
+    builder: str
+    cases: tuple[Case, ...]
+
+    def select(self, visibilities) -> tuple[Case, ...]:
+        return tuple(c for c in self.cases if c.visibility in visibilities)
+
+
+@dataclass(frozen=True)
+class Test:
+    id: str
+    target: str
+    title: str
+    kind: str
+    probe: str
+    cases: str
+    points: float
+    visibility: str
+    timeout: float
+    rtol: float
+    atol: float
+    outputs: tuple[str, ...] = ()
+    forward: str | None = None
+    upstream: dict = field(default_factory=dict)
+    verify: str | None = None
+    banned: tuple[str, ...] = ()
+    limits: Limits = Limits()
+    hint: str = ""
+
+    @property
+    def graded(self) -> str:
+        """The graded function or class, without its module."""
+        return self.target.rsplit(".", 1)[-1]
+
+    @property
+    def module(self) -> str:
+        return self.target.rsplit(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return f"{self.graded}: {self.title}"
+
+
+@dataclass(frozen=True)
+class Spec:
+    name: str
+    title: str
+    framework: str
+    files: tuple[str, ...]
+    support: tuple[str, ...]
+    budget: float
+    casesets: dict
+    tests: tuple[Test, ...]
+    source: str = "assignment.yaml"
+    raw: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def modules(self) -> tuple[str, ...]:
+        return tuple(f[:-3] for f in self.files if f.endswith(".py"))
+
+    @property
+    def max_score(self) -> float:
+        return sum(t.points for t in self.tests)
+
+    def test(self, test_id: str) -> Test:
+        for t in self.tests:
+            if t.id == test_id:
+                return t
+        raise KeyError(test_id)
+
+
+class _Reader:
+    """Checks one mapping against a field table, naming the file and the path on every error."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, path: str, msg: str):
+        where = f"{self.source}: {path}" if path else self.source
+        raise SpecError(f"{where}: {msg}")
+
+    def mapping(self, value, fields: dict, path: str) -> dict:
+        if not isinstance(value, dict):
+            self.fail(path, f"expected a mapping, got {_show(value)}")
+        out = {}
+        for key in value:
+            if key not in fields:
+                near = ", ".join(sorted(fields))
+                self.fail(_join(path, key), f"unknown key '{key}' (allowed: {near})")
+        for key, fld in fields.items():
+            sub = _join(path, key)
+            if key not in value:
+                if fld.default is _REQUIRED:
+                    self.fail(sub, f"missing required key ({fld.help})")
+                out[key] = fld.default
+                continue
+            out[key] = self.value(value[key], fld, sub)
+        return out
+
+    def value(self, v, fld: Fld, path: str):
+        kind = fld.kind
+        if v is None and fld.default is None:
+            return None
+        if kind in ("str", "name"):
+            if not isinstance(v, str) or not v.strip():
+                self.fail(path, f"expected a non-empty string, got {_show(v)}")
+            if kind == "name" and not _NAME_RE.match(v):
+                self.fail(path, f"'{v}' is not a valid Python name")
+            if fld.choices and v not in fld.choices:
+                self.fail(path, f"'{v}' is not one of: {', '.join(fld.choices)}")
+            return v
+        if kind in ("int", "number"):
+            ok = isinstance(v, int) if kind == "int" else isinstance(v, (int, float))
+            if isinstance(v, bool) or not ok:
+                want = "a whole number" if kind == "int" else "a number"
+                self.fail(path, f"expected {want}, got {_show(v)}")
+            if v != v or v in (float("inf"), float("-inf")):
+                self.fail(path, f"expected a finite number, got {v}")
+            if fld.positive and v <= 0:
+                self.fail(path, f"must be greater than 0, got {v}")
+            if v < 0:
+                self.fail(path, f"must not be negative, got {v}")
+            return v
+        if kind in ("names", "files", "list"):
+            if not isinstance(v, list):
+                self.fail(path, f"expected a list, got {_show(v)}")
+            if kind == "list":
+                return v
+            for i, item in enumerate(v):
+                if not isinstance(item, str) or not item:
+                    self.fail(f"{path}[{i}]", f"expected a non-empty string, got {_show(item)}")
+                if kind == "files" and (item.startswith("/") or ".." in Path(item).parts or "\\" in item):
+                    self.fail(f"{path}[{i}]", f"'{item}' must be a plain relative file name")
+            if len(set(v)) != len(v):
+                self.fail(path, "lists the same entry twice")
+            return list(v)
+        if kind == "mapping":
+            if not isinstance(v, dict):
+                self.fail(path, f"expected a mapping, got {_show(v)}")
+            return v
+        raise AssertionError(kind)
+
+
+def _show(v) -> str:
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _join(path: str, key) -> str:
+    return f"{path}.{key}" if path else str(key)
+
+
+def case_seed(assignment: str, caseset: str, visibility: str, name: str) -> int:
+    """The named seed of one case: stable across machines and Python versions."""
+    digest = hashlib.sha256(f"{assignment}/{caseset}/{visibility}/{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def _limits(r: _Reader, base: dict, override: dict, path: str) -> Limits:
+    merged = dict(base)
+    merged.update(r.mapping(override, {k: Fld(f.kind, None, f.help, positive=f.positive)
+                                       for k, f in LIMIT_FIELDS.items()}, path))
+    return Limits(**{k: v for k, v in merged.items() if v is not None})
+
+
+def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict | None = None) -> Spec:
+    """Validate a parsed spec. `solution_names` maps module -> names it defines, when known."""
+    r = _Reader(source)
+    top = r.mapping(data, SPEC_FIELDS, "")
+    name = top["name"]
+    for i, f in enumerate(top["files"]):
+        if not f.endswith(".py") or not _NAME_RE.match(f[:-3]):
+            r.fail(f"files[{i}]", f"'{f}' must be a Python module file such as layers.py")
+    if not top["files"]:
+        r.fail("files", "must name at least one file")
+    defaults = r.mapping(top["defaults"], DEFAULT_FIELDS, "defaults")
+    base_limits = r.mapping(defaults["limits"], LIMIT_FIELDS, "defaults.limits")
+    modules = {f[:-3] for f in top["files"]}
+
+    casesets = {}
+    for cs_name, cs in top["cases"].items():
+        path = f"cases.{cs_name}"
+        if not isinstance(cs_name, str) or not _NAME_RE.match(cs_name):
+            r.fail(path, "case set names must be Python names")
+        cs = r.mapping(cs, CASESET_FIELDS, path)
+        cases = []
+        for vis in VISIBILITIES:
+            seen = set()
+            for i, c in enumerate(cs[vis]):
+                cpath = f"{path}.{vis}[{i}]"
+                if not isinstance(c, dict):
+                    r.fail(cpath, f"expected a mapping with a name and builder arguments, got {_show(c)}")
+                cname = c.get("name")
+                if not isinstance(cname, str) or not _NAME_RE.match(cname):
+                    r.fail(f"{cpath}.name", f"every case needs a name that is a Python name, got {_show(cname)}")
+                if cname in seen:
+                    r.fail(f"{cpath}.name", f"case '{cname}' appears twice")
+                seen.add(cname)
+                params = {k: v for k, v in c.items() if k != "name"}
+                for k, v in params.items():
+                    if not isinstance(v, (int, float, str, bool)) and not (
+                            isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)):
+                        r.fail(f"{cpath}.{k}", f"builder arguments must be numbers, strings or lists of numbers, got {_show(v)}")
+                cases.append(Case(cname, vis, params, case_seed(name, cs_name, vis, cname)))
+        casesets[cs_name] = CaseSet(cs_name, cs["builder"], tuple(cases))
+
+    if not isinstance(top["tests"], list) or not top["tests"]:
+        r.fail("tests", "must list at least one test")
+    tests, names = [], set()
+    for i, raw in enumerate(top["tests"]):
+        path = f"tests[{i}]"
+        t = r.mapping(raw, TEST_FIELDS, path)
+        if t["id"] and source.endswith((".yaml", ".yml")):
+            r.fail(f"{path}.id", "test ids are set by the build; remove this key")
+        module, _, graded = t["target"].rpartition(".")
+        if module not in modules or not _NAME_RE.match(graded or "-"):
+            r.fail(f"{path}.target", f"'{t['target']}' must be module.name with module one of: {', '.join(sorted(modules))}")
+        if solution_names is not None and graded not in solution_names.get(module, ()):
+            r.fail(f"{path}.target", f"'{graded}' is not defined in the solution module {module}.py")
+        if t["cases"] not in casesets:
+            r.fail(f"{path}.cases", f"no case set named '{t['cases']}' (defined: {', '.join(sorted(casesets)) or 'none'})")
+        if t["kind"] == "gradients" and t["upstream"] and not t["forward"]:
+            r.fail(f"{path}.upstream", "upstream is only used with forward (the numerical gradient check)")
+        if t["forward"] and t["kind"] != "gradients":
+            r.fail(f"{path}.forward", "only tests of kind 'gradients' take a forward probe")
+        if t["forward"] and not t["upstream"]:
+            r.fail(f"{path}.upstream", "a gradients test with a forward probe needs upstream: {output: case input or null}")
+        for out_name, src in t["upstream"].items():
+            if src is not None and not isinstance(src, str):
+                r.fail(f"{path}.upstream.{out_name}", f"expected a case input name or null, got {_show(src)}")
+        if t["kind"] == "property" and not t["verify"]:
+            r.fail(f"{path}.verify", "a property test needs verify: the function in verify.py that judges it")
+        if t["verify"] and t["kind"] != "property":
+            r.fail(f"{path}.verify", "only tests of kind 'property' take verify")
+        pick = lambda key: defaults[key] if t[key] is None else t[key]  # noqa: E731
+        test = Test(
+            id=t["id"] or f"t{i + 1:02d}", target=t["target"], title=t["title"], kind=t["kind"],
+            probe=t["probe"], cases=t["cases"], points=pick("points"), visibility=pick("visibility"),
+            timeout=pick("timeout"), rtol=pick("rtol"), atol=pick("atol"), outputs=tuple(t["outputs"]),
+            forward=t["forward"], upstream=dict(t["upstream"]), verify=t["verify"],
+            banned=tuple(dict.fromkeys(list(defaults["banned"]) + list(t["banned"] or []))),
+            limits=_limits(r, base_limits, t["limits"], f"{path}.limits"), hint=t["hint"],
+        )
+        if test.name in names:
+            r.fail(f"{path}.title", f"two tests are both named '{test.name}'")
+        names.add(test.name)
+        cs = casesets[test.cases]
+        if test.visibility == "public" and not cs.select(("public",)):
+            r.fail(f"{path}.visibility", f"a public test needs public cases, and case set '{cs.name}' has none")
+        if source.endswith((".yaml", ".yml")) and not cs.select(("hidden",)):
+            r.fail(f"{path}.cases", f"case set '{cs.name}' has no hidden cases; grading needs cases students never saw")
+        tests.append(test)
+
+    return Spec(name=name, title=top["title"], framework=top["framework"], files=tuple(top["files"]),
+                support=tuple(top["support"]), budget=top["budget"], casesets=casesets,
+                tests=tuple(tests), source=source, raw=data)
+
+
+def load_spec(path, solution_names: dict | None = None) -> Spec:
+    """Read assignment.yaml (or a bundle's assignment.json) and validate it."""
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(f"{path}: no such file; an assignment needs an assignment.yaml")
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise SpecError(f"{path}: line {e.lineno}: not valid JSON: {e.msg}") from None
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+            problem = getattr(e, "problem", None) or str(e)
+            raise SpecError(f"{path}: {where}not valid YAML: {problem}") from None
+    return spec_from_dict(data, str(path), solution_names)
