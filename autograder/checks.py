@@ -78,6 +78,8 @@ def describe_failure(reply, test) -> str:
                 "(an endless loop, a blocking call, or far too slow: avoid Python loops over array entries)")
     if reply.failure == "died":
         return f"the process running {who} {reply.detail}"
+    if reply.failure == "internal":
+        raise RuntimeError(f"grader problem: {err.get('message')}")
     if reply.failure == "protocol":
         return f"{who} returned something the grader could not read: {reply.detail}"
     return f"{who} failed ({reply.failure})"

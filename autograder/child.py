@@ -158,14 +158,19 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
         module = modules[meta["module"]]
         probe = getattr(probes, meta["probe"], None)
         if probe is None:
-            _send(rep_fd, {"ok": False, "error": {"type": "GraderError", "stage": "probe", "where": None,
-                                                  "message": f"probe {meta['probe']} is missing"}})
+            _send(rep_fd, {"ok": False, "error": {"type": "GraderError", "stage": "internal", "where": None,
+                                                  "message": f"probes.py has no probe {meta['probe']!r}"}})
             continue
-        _seed_everything(int(meta.get("seed", 0)))
+        try:
+            _seed_everything(int(meta.get("seed", 0)))
+        except BaseException as exc:  # student code may have broken the random modules at import
+            err = dict(_describe_exception(exc, job.workdir), stage="call")
+            _send(rep_fd, {"ok": False, "error": err, "banned": banned_used})
+            continue
         try:
             result = probe(module, arrays, dict(meta.get("params") or {}))
             if not isinstance(result, dict):
-                raise harden.BannedCall("probe returned no mapping")  # grader bug, reported as such
+                raise TypeError(f"probe {meta['probe']} returned {type(result).__name__}, not a dict")
             outputs = {}
             for key, value in result.items():
                 outputs[key] = to_plain(key, value)

@@ -22,10 +22,20 @@ from .sandbox import Child, ChildJob
 __all__ = ["grade_files", "grade_path", "preload", "prepare_workdir"]
 
 
+# Imported once in the grader so that children start warm, and so that code running as the sandbox
+# user never needs to read them from disk (a Python installed under a private home directory, as
+# on some developer machines, is not readable by that user).
+PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "numpy.fft", "secrets", "math", "random", "copy",
+           "collections", "itertools", "functools", "dataclasses", "typing", "warnings", "heapq", "bisect",
+           "statistics", "string", "json", "re", "time")
+
+
 def preload(framework: str) -> None:
     """Import the framework once in the grader, so that every forked child starts warm."""
-    import numpy  # noqa: F401
+    import importlib
 
+    for name in PRELOAD:
+        importlib.import_module(name)
     if framework == "torch":
         import torch  # noqa: F401
 

@@ -36,7 +36,8 @@ class ChildJob:
 @dataclass
 class Reply:
     """What one call gave back. `failure` is None on success, else one of:
-    'error' (the code raised), 'import', 'timeout', 'died', 'protocol', 'output'."""
+    'error' (the code raised), 'import', 'timeout', 'died', 'protocol', 'output', 'internal'
+    (a problem of the grader's own files, such as a missing probe)."""
 
     failure: str | None
     outputs: dict = field(default_factory=dict)
@@ -96,8 +97,8 @@ class Child:
         if not meta.get("ok"):
             err = meta.get("error")
             err = err if isinstance(err, dict) else {"type": "Error", "message": "unknown failure"}
-            failure = "import" if err.get("stage") == "import" else (
-                "output" if err.get("stage") == "output" else "error")
+            stage = err.get("stage")
+            failure = {"import": "import", "output": "output", "internal": "internal"}.get(stage, "error")
             return Reply(failure, error=err, banned=banned)
         outputs = {k[4:]: v for k, v in arrays.items() if k.startswith("out/")}
         after = {k[3:]: v for k, v in arrays.items() if k.startswith("in/")}

@@ -54,7 +54,7 @@ TARGET_EXACT_MATCH = 0.9
 
 MODEL_CONFIG = dict(src_vocab_size=VOCAB_SIZE, tgt_vocab_size=VOCAB_SIZE,
                     embed_dim=32, hidden_dim=64, attn_dim=32)
-TRAIN_CONFIG = dict(steps=150, batch_size=64, lr=1e-2, clip=1.0, seed=0)
+TRAIN_CONFIG = dict(steps=100, batch_size=128, lr=2e-2, clip=1.0, seed=0)
 
 
 # ----------------------------------------------------------------------------------------
