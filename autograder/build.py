@@ -101,7 +101,7 @@ def stage_bundle(repo, name: str, dest: Path, visibilities=("public", "hidden"))
             shutil.copyfile(adir / f, dest / "support" / f)
     cases_module = load_module_from(adir / "cases.py", f"_autograder_cases_{name}")
     inputs = build_inputs(spec, cases_module, str(adir / "cases.py"), visibilities)
-    preload(spec.framework)
+    preload(spec)
     expected = _record_reference(dest, spec, inputs, repo.solution_dir(name), visibilities)
     (dest / "assignment.json").write_text(json.dumps(_bundle_spec_dict(spec, visibilities), indent=1,
                                                      sort_keys=True) + "\n")

@@ -30,16 +30,18 @@ PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "numpy.fft", "secrets", "mat
            "statistics", "string", "json", "re", "time")
 
 
-def preload(framework: str) -> None:
-    """Import the framework once in the grader, so that every forked child starts warm."""
+def preload(spec) -> None:
+    """Import the framework (and the spec's `preload` modules) once in the grader, before forking."""
     import importlib
 
     for name in PRELOAD:
         importlib.import_module(name)
-    if framework == "torch":
-        import torch  # noqa: F401
+    if spec.framework == "torch":
+        import torch
 
         torch.set_num_threads(1)
+    for name in spec.preload:
+        importlib.import_module(name)
 
 
 def prepare_workdir(files: dict, support_dir: Path) -> str:
@@ -122,7 +124,7 @@ def grade_files(bundle, files: dict, visibilities=("public", "hidden"), notes=()
     log = log or (lambda msg: print(msg, file=sys.stderr))
     spec = bundle.spec
     start = time.monotonic()
-    preload(spec.framework)
+    preload(spec)
     budget_deadline = start + spec.budget
     workdir = prepare_workdir(files, bundle.support_dir)
     results = []

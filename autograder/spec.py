@@ -63,6 +63,7 @@ SPEC_FIELDS = {
     "framework": Fld("str", "numpy", "numpy or torch: what the grader preloads and installs", choices=FRAMEWORKS),
     "files": Fld("files", _REQUIRED, "files a student submits (python modules)"),
     "support": Fld("files", [], "files from the assignment folder shipped with both zips (data, helpers)"),
+    "preload": Fld("names", [], "modules the grader imports before forking, so that children start warm"),
     "budget": Fld("number", 600, "seconds the whole grade may take; later tests fail with a timeout", positive=True),
     "defaults": Fld("mapping", {}, "defaults for every test (see DEFAULT_FIELDS)"),
     "cases": Fld("mapping", _REQUIRED, "named case sets: builder, public and hidden cases"),
@@ -171,6 +172,7 @@ class Spec:
     files: tuple[str, ...]
     support: tuple[str, ...]
     budget: float
+    preload: tuple[str, ...]
     casesets: dict
     tests: tuple[Test, ...]
     source: str = "assignment.yaml"
@@ -374,7 +376,7 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
         tests.append(test)
 
     return Spec(name=name, title=top["title"], framework=top["framework"], files=tuple(top["files"]),
-                support=tuple(top["support"]), budget=top["budget"], casesets=casesets,
+                support=tuple(top["support"]), budget=top["budget"], preload=tuple(top["preload"]), casesets=casesets,
                 tests=tuple(tests), source=source, raw=data)
 
 
