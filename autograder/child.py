@@ -97,6 +97,10 @@ def serve(job, req_fd: int, rep_fd: int, out_fd: int) -> None:
         os.dup2(devnull, 0)
         os.dup2(out_fd, 1)
         os.dup2(out_fd, 2)
+        # The grader's own sys.stdout may be a wrapper of another fd (pytest's capture, say).
+        sys.stdin = open(0, encoding="utf-8", closefd=False)
+        sys.stdout = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)
+        sys.stderr = open(2, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)
         keep = {0, 1, 2, req_fd, rep_fd}
         for fd in range(3, 256):
             if fd not in keep:
@@ -112,6 +116,11 @@ def serve(job, req_fd: int, rep_fd: int, out_fd: int) -> None:
 
 
 def _send(rep_fd: int, meta: dict, arrays: dict | None = None) -> None:
+    for stream in (sys.stdout, sys.stderr):  # what was printed arrives before the reply
+        try:
+            stream.flush()
+        except BaseException:
+            pass
     data = pack(meta, arrays)
     view = memoryview(data)
     while view:

@@ -17,31 +17,15 @@ from pathlib import Path
 
 from .checks import CaseContext, run_check
 from .results import Report, TestResult
-from .sandbox import Child, ChildJob
+from .sandbox import Child, ChildJob, warm
 
 __all__ = ["grade_files", "grade_path", "preload", "prepare_workdir"]
 
 
-# Imported once in the grader so that children start warm, and so that code running as the sandbox
-# user never needs to read them from disk (a Python installed under a private home directory, as
-# on some developer machines, is not readable by that user).
-PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "numpy.fft", "secrets", "math", "random", "copy",
-           "collections", "itertools", "functools", "dataclasses", "typing", "warnings", "heapq", "bisect",
-           "statistics", "string", "json", "re", "time")
-
-
 def preload(spec) -> None:
     """Import the framework (and the spec's `preload` modules) once in the grader, before forking."""
-    import importlib
-
-    for name in PRELOAD:
-        importlib.import_module(name)
-    if spec.framework == "torch":
-        import torch
-
-        torch.set_num_threads(1)
-    for name in spec.preload:
-        importlib.import_module(name)
+    warm(("torch",) if spec.framework == "torch" else ())
+    warm(spec.preload)
 
 
 def prepare_workdir(files: dict, support_dir: Path) -> str:

@@ -1,0 +1,213 @@
+"""The sandbox: a forked child per test that survives anything the student's code does."""
+
+import os
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from autograder.grade import prepare_workdir
+from autograder.sandbox import Child, ChildJob
+from autograder.spec import Limits
+
+PROBES = textwrap.dedent('''
+    import numpy as np
+
+    def call(m, c, p):
+        return {"y": m.f(c["x"])}
+
+    def with_params(m, c, p):
+        return {"y": m.f(c["x"]) * p["scale"]}
+''')
+
+
+def make_child(tmp_path, student_source, timeout=5.0, limits=Limits()):
+    sub = tmp_path / "sub"
+    sub.mkdir(exist_ok=True)
+    (sub / "mod.py").write_text(textwrap.dedent(student_source))
+    probes = tmp_path / "probes.py"
+    probes.write_text(PROBES)
+    workdir = prepare_workdir({"mod.py": sub / "mod.py"}, tmp_path / "no-support")
+    return Child(ChildJob(workdir, str(probes), ("mod",), limits, timeout))
+
+
+def call(child, probe="call", x=None, timeout=5.0, **kw):
+    x = np.arange(6.0).reshape(2, 3) if x is None else x
+    return child.call("mod", probe, {"x": x}, time.monotonic() + timeout, **kw)
+
+
+def test_plain_call_returns_arrays_and_params_reach_the_probe(tmp_path):
+    child = make_child(tmp_path, "def f(x):\n    return x * 2\n")
+    try:
+        reply = call(child)
+        assert reply.failure is None
+        np.testing.assert_array_equal(reply.outputs["y"], np.arange(6.0).reshape(2, 3) * 2)
+        reply = call(child, "with_params", params={"scale": 3})
+        np.testing.assert_array_equal(reply.outputs["y"], np.arange(6.0).reshape(2, 3) * 6)
+    finally:
+        child.close()
+
+
+def test_exception_names_type_message_and_the_students_line(tmp_path):
+    child = make_child(tmp_path, "def f(x):\n    y = x + 1\n    raise ValueError('shapes do not match')\n")
+    try:
+        reply = call(child)
+    finally:
+        child.close()
+    assert reply.failure == "error"
+    assert reply.error["type"] == "ValueError"
+    assert reply.error["message"] == "shapes do not match"
+    assert reply.error["where"] == {"file": "mod.py", "line": 3, "code": "raise ValueError('shapes do not match')",
+                                    "function": "f"}
+
+
+def test_a_failed_call_leaves_the_child_serving_the_next_one(tmp_path):
+    child = make_child(tmp_path, "def f(x):\n    if x.sum() < 0:\n        raise KeyError('neg')\n    return x\n")
+    try:
+        assert call(child, x=-np.ones(2)).failure == "error"
+        assert call(child, x=np.ones(2)).failure is None
+    finally:
+        child.close()
+
+
+@pytest.mark.parametrize("source, kind, etype", [
+    ("import sys\nsys.exit(3)\ndef f(x):\n    return x\n", "import", "SystemExit"),
+    ("def f(x:\n    return x\n", "import", "SyntaxError"),
+    ("import no_such_module_here\n", "import", "ModuleNotFoundError"),
+    ("def f(x):\n    raise SystemExit(1)\n", "error", "SystemExit"),
+    ("def f(x):\n    raise KeyboardInterrupt\n", "error", "KeyboardInterrupt"),
+])
+def test_exits_and_import_failures_are_reported_not_fatal(tmp_path, source, kind, etype):
+    child = make_child(tmp_path, source)
+    try:
+        reply = call(child)
+    finally:
+        child.close()
+    assert reply.failure == kind
+    assert reply.error["type"] == etype
+
+
+def test_syntax_error_points_at_the_students_line(tmp_path):
+    child = make_child(tmp_path, "import numpy as np\n\ndef f(x:\n    return x\n")
+    try:
+        reply = call(child)
+    finally:
+        child.close()
+    assert reply.error["where"]["file"] == "mod.py"
+    assert reply.error["where"]["line"] == 3
+
+
+def test_os_exit_is_a_death_with_its_code(tmp_path):
+    child = make_child(tmp_path, "import os\ndef f(x):\n    os._exit(7)\n")
+    try:
+        reply = call(child)
+    finally:
+        child.close()
+    assert reply.failure == "died"
+    assert "code 7" in reply.detail
+
+
+def test_a_signal_is_named(tmp_path):
+    child = make_child(tmp_path, "import os, signal\ndef f(x):\n    os.kill(os.getpid(), signal.SIGSEGV)\n")
+    try:
+        reply = call(child)
+    finally:
+        child.close()
+    assert reply.failure == "died"
+    assert "SIGSEGV" in reply.detail
+
+
+def test_endless_loop_times_out_and_the_child_is_gone(tmp_path):
+    child = make_child(tmp_path, "def f(x):\n    while True:\n        pass\n")
+    reply = call(child, timeout=1.0)
+    child.close()
+    assert reply.failure == "timeout"
+    with pytest.raises(ProcessLookupError):
+        os.kill(child.pid, 0)
+
+
+def test_processes_the_student_starts_die_with_the_test(tmp_path):
+    child = make_child(tmp_path, '''
+        import subprocess
+        import numpy as np
+        def f(x):
+            proc = subprocess.Popen(["sleep", "60"])
+            return np.array(proc.pid)
+    ''')
+    reply = call(child)
+    child.close()
+    assert reply.failure is None
+    pid = int(reply.outputs["y"])
+    time.sleep(0.05)
+    gone = False
+    try:
+        os.kill(pid, 0)
+        with open(f"/proc/{pid}/stat") as f:
+            gone = f.read().split()[2] == "Z"  # a zombie waiting for init is dead
+    except ProcessLookupError:
+        gone = True
+    assert gone
+
+
+def test_huge_output_is_truncated_and_changes_nothing_else(tmp_path):
+    child = make_child(tmp_path, "def f(x):\n    print('A' * 20_000_000)\n    return x\n",
+                       limits=Limits(output_kb=2))
+    try:
+        reply = call(child, timeout=20)
+    finally:
+        child.close()
+    assert reply.failure is None
+    text = child.printed()
+    assert text.startswith("A" * 100)
+    assert len(text) < 3000
+    assert "more bytes of output not shown" in text
+
+
+@pytest.mark.parametrize("ret, fragment", [
+    ("[1, 2, 3]", "is a list"),
+    ("np.array([object()], dtype=object)", "dtype object"),
+    ("np.array(['a'])", "dtype <U1"),
+    ("np.ma.masked_array([1.0])", "subclass of numpy.ndarray"),
+    ("None", "is a NoneType"),
+])
+def test_values_that_are_not_plain_arrays_are_refused_by_name(tmp_path, ret, fragment):
+    child = make_child(tmp_path, f"import numpy as np\ndef f(x):\n    return {ret}\n")
+    try:
+        reply = call(child)
+    finally:
+        child.close()
+    assert reply.failure == "output"
+    assert "'y'" in reply.error["message"]
+    assert fragment in reply.error["message"]
+
+
+def test_a_reply_over_the_size_limit_is_refused(tmp_path):
+    child = make_child(tmp_path, "import numpy as np\ndef f(x):\n    return np.zeros(3 * 2**20 // 8)\n",
+                       limits=Limits(result_mb=1))
+    try:
+        reply = call(child)
+    finally:
+        child.close()
+    assert reply.failure == "protocol"
+    assert "over the limit" in reply.detail
+
+
+def test_in_place_modification_is_visible_to_the_grader(tmp_path):
+    child = make_child(tmp_path, "def f(x):\n    x += 1\n    return x\n")
+    try:
+        reply = call(child, return_inputs=True)
+    finally:
+        child.close()
+    np.testing.assert_array_equal(reply.inputs_after["x"], np.arange(6.0).reshape(2, 3) + 1)
+
+
+def test_memory_bomb_fails_with_memory_error_and_grader_lives(tmp_path):
+    child = make_child(tmp_path, "import numpy as np\ndef f(x):\n    return np.ones((40_000, 40_000))\n",
+                       limits=Limits(memory_mb=256))
+    try:
+        reply = call(child)
+    finally:
+        child.close()
+    assert reply.failure == "error"
+    assert reply.error["type"] in ("MemoryError", "_ArrayMemoryError")
