@@ -217,8 +217,8 @@ def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, P
             starter[fname] = stubs / fname
         for fname in spec.support:
             starter[fname] = repo.assignment_dir(name) / fname
-        starter["conftest.py"] = _render("conftest.py").encode()
-        starter["test_selfcheck.py"] = _render("test_selfcheck.py").encode()
+        starter["conftest.py"] = _render("conftest.py.tmpl").encode()
+        starter["test_selfcheck.py"] = _render("test_selfcheck.py.tmpl").encode()
         starter["README.md"] = _student_readme(spec).encode()
         starter_zip = out_dir / f"{name}-starter.zip"
         write_zip(starter_zip, starter)
