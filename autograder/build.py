@@ -103,8 +103,8 @@ def stage_bundle(repo, name: str, dest: Path, visibilities=("public", "hidden"))
     inputs = build_inputs(spec, cases_module, str(adir / "cases.py"), visibilities)
     preload(spec)
     expected = _record_reference(dest, spec, inputs, repo.solution_dir(name), visibilities)
-    (dest / "assignment.json").write_text(json.dumps(_bundle_spec_dict(spec, visibilities), indent=1,
-                                                     sort_keys=True) + "\n")
+    # Key order as written in assignment.yaml (deterministic), so case parameters read naturally.
+    (dest / "assignment.json").write_text(json.dumps(_bundle_spec_dict(spec, visibilities), indent=1) + "\n")
     for vis in visibilities:
         mine = {k: v for k, v in {**inputs, **expected}.items() if _visibility_of(k, spec) == vis}
         write_npz(dest / f"{vis}.npz", mine)
