@@ -36,7 +36,7 @@ def output_key(test_id: str, case: str, name: str = "") -> str:
 
 class Bundle:
     def __init__(self, root):
-        self.root = Path(root)
+        self.root = Path(root).resolve()
         if not (self.root / "assignment.json").is_file():
             raise AutograderError(f"{self.root} is not an assignment bundle (no assignment.json)")
         self.spec = load_spec(self.root / "assignment.json")
@@ -55,20 +55,24 @@ class Bundle:
         return tuple(v for v in ("public", "hidden") if (self.root / f"{v}.npz").is_file())
 
     def _arrays(self, visibility: str) -> dict:
+        """Prefix ('in/<caseset>/<case>/' or 'out/<test>/<case>/') -> {name: array}, loaded once."""
         if visibility not in self._data:
             path = self.root / f"{visibility}.npz"
             if not path.is_file():
                 raise AutograderError(f"{path} is missing: this bundle has no {visibility} cases")
-            self._data[visibility] = read_npz(path)
+            index: dict[str, dict] = {}
+            for key, arr in read_npz(path).items():
+                prefix, _, name = key.rpartition("/")
+                index.setdefault(prefix + "/", {})[name] = arr
+            self._data[visibility] = index
         return self._data[visibility]
 
     def _under(self, visibility: str, prefix: str) -> dict[str, np.ndarray]:
-        data = self._arrays(visibility)
-        return {k[len(prefix):]: v for k, v in data.items() if k.startswith(prefix)}
+        return dict(self._arrays(visibility).get(prefix, {}))
 
     def inputs(self, caseset: str, case) -> dict[str, np.ndarray]:
         """Fresh, writeable copies of one case's inputs."""
-        return {k: v.copy() for k, v in self._under(case.visibility, input_key(caseset, case.name)).items()}
+        return {k: np.array(v) for k, v in self._under(case.visibility, input_key(caseset, case.name)).items()}
 
     def expected(self, test_id: str, case) -> dict[str, np.ndarray]:
         return self._under(case.visibility, output_key(test_id, case.name))

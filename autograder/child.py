@@ -111,6 +111,8 @@ def serve(job, req_fd: int, rep_fd: int, out_fd: int) -> None:
         status = _serve(job, req_fd, rep_fd)
     except BaseException:
         status = EXIT_INTERNAL
+        if os.environ.get("AUTOGRADER_DEBUG"):  # for engine developers: the child's own traceback
+            traceback.print_exc()
     finally:
         os._exit(status)
 

@@ -40,7 +40,9 @@ def compare(name: str, got: np.ndarray, exp: np.ndarray, rtol: float, atol: floa
         return "" if scalar else f" at {fmt_index(idx)}"
 
     if _family(got.dtype) != _family(exp.dtype) and not (exp.dtype.kind in "iu" and got.dtype.kind in "iu"):
-        return f"{label} has dtype {got.dtype}, expected a {_family(exp.dtype)} array (like {exp.dtype})"
+        family = _family(exp.dtype)
+        article = "an" if family[0] in "aeiou" else "a"
+        return f"{label} has dtype {got.dtype}, expected {article} {family} array (like {exp.dtype})"
     if exp.dtype.kind != "f":
         diff = got != exp
         if not diff.any():
@@ -56,6 +58,11 @@ def compare(name: str, got: np.ndarray, exp: np.ndarray, rtol: float, atol: floa
         return (f"{label} contains {what}{at(idx)} (expected {fmt_num(e[idx])}); "
                 f"{int(bad_nonfinite.sum())} of {g.size} entries are not finite. Look for overflow "
                 "(exp of a large number), log of 0, or division by 0")
+    missing = ~np.isfinite(e) & np.isfinite(g)
+    if missing.any():
+        idx = np.unravel_index(int(np.argmax(missing)), g.shape)
+        return (f"{label} is {fmt_num(g[idx])}{at(idx)} where the reference is {fmt_num(e[idx])}; "
+                f"{int(missing.sum())} of {g.size} entries differ that way")
     with np.errstate(invalid="ignore", over="ignore"):
         err = np.abs(g - e)
         err[~np.isfinite(g)] = 0.0

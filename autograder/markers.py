@@ -24,7 +24,7 @@ def _enclosing_functions(tree: ast.AST) -> list[tuple[int, int, str]]:
     spans = []
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            spans.append((node.body[0].lineno, node.end_lineno, node.name))
+            spans.append((node.lineno + 1, node.end_lineno, node.name))  # the body: after the def line
     return spans
 
 

@@ -96,4 +96,5 @@ def read_frame_blocking(fd: int):
     hlen, plen = _HEAD.unpack(_read_exact(fd, _HEAD.size))
     head = _read_exact(fd, hlen)
     payload = _read_exact(fd, plen)
-    return _unpack(head, payload, None)
+    meta, arrays = _unpack(head, payload, None)
+    return meta, {k: np.array(v) for k, v in arrays.items()}  # writeable copies for the student's code

@@ -282,8 +282,9 @@ def case_seed(assignment: str, caseset: str, visibility: str, name: str) -> int:
 
 def _limits(r: _Reader, base: dict, override: dict, path: str) -> Limits:
     merged = dict(base)
-    merged.update(r.mapping(override, {k: Fld(f.kind, None, f.help, positive=f.positive)
-                                       for k, f in LIMIT_FIELDS.items()}, path))
+    given = r.mapping(override, {k: Fld(f.kind, None, f.help, positive=f.positive)
+                                 for k, f in LIMIT_FIELDS.items()}, path)
+    merged.update({k: v for k, v in given.items() if v is not None})
     return Limits(**{k: v for k, v in merged.items() if v is not None})
 
 

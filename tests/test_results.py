@@ -1,0 +1,151 @@
+"""autograder/results.py: Gradescope results.json, atomic writes, and the terminal table."""
+
+import json
+import os
+import stat
+
+import pytest
+
+from autograder import results
+from autograder.results import MAX_TEST_OUTPUT, Report, format_table, write_json_atomic
+from autograder.spec import spec_from_dict
+
+
+def spec():
+    return spec_from_dict({
+        "name": "demo",
+        "title": "Demo",
+        "files": ["layers.py"],
+        "cases": {"small": {"builder": "build", "public": [{"name": "p"}], "hidden": [{"name": "h"}]}},
+        "tests": [
+            {"target": "layers.affine", "title": "forward", "kind": "outputs", "probe": "fwd",
+             "cases": "small", "visibility": "public", "points": 2},
+            {"target": "layers.affine", "title": "backward", "kind": "gradients", "probe": "bwd",
+             "cases": "small", "points": 3},
+            {"target": "layers.relu", "title": "forward", "kind": "outputs", "probe": "relu",
+             "cases": "small", "points": 1},
+        ],
+    }, "assignment.yaml")
+
+
+def report(scores=(2, 1.5, 0), outputs=("", "'dW' differs at [0, 1]\nmore detail", "boom"), notes=()):
+    tests = spec().tests
+    rows = [results.TestResult(t, s, out, elapsed=0.25 * (i + 1), cases_run=2)
+               for i, (t, s, out) in enumerate(zip(tests, scores, outputs))]
+    return Report("demo", "Demo", rows, elapsed=4.0, notes=list(notes))
+
+
+def test_to_gradescope_has_every_test():
+    data = report().to_gradescope()
+    assert [t["name"] for t in data["tests"]] == ["affine: forward", "affine: backward", "relu: forward"]
+    assert data["tests"][0] == {
+        "name": "affine: forward", "number": "1", "score": 2, "max_score": 2, "status": "passed",
+        "output": "", "visibility": "visible", "execution_time": 0.25,
+    }
+    assert data["tests"][1] == {
+        "name": "affine: backward", "number": "2", "score": 1.5, "max_score": 3, "status": "failed",
+        "output": "'dW' differs at [0, 1]\nmore detail", "visibility": "after_published", "execution_time": 0.5,
+    }
+    assert [t["number"] for t in data["tests"]] == ["1", "2", "3"]
+    assert data["tests"][2]["visibility"] == "after_published"
+    json.dumps(data)  # plain JSON
+
+
+def test_to_gradescope_top_level():
+    data = report(notes=["Missing file: layers.py."]).to_gradescope()
+    assert data["score"] == 3.5
+    assert data["execution_time"] == 4.0
+    assert data["output"] == "Demo: 3.5 / 6 points.\nMissing file: layers.py."
+    assert data["visibility"] == "visible"
+    assert data["stdout_visibility"] == "hidden"
+
+
+def test_scores_are_capped_to_zero_and_max():
+    rep = report(scores=(5, -1, 1))
+    tests = rep.to_gradescope()["tests"]
+    assert [t["score"] for t in tests] == [2, 0.0, 1]
+    assert [t["status"] for t in tests] == ["passed", "failed", "passed"]
+    assert rep.score == 3
+    assert rep.max_score == 6
+    assert rep.to_gradescope()["score"] == 3
+
+
+def test_per_target():
+    assert report().per_target() == {"affine": [3.5, 5.0], "relu": [0.0, 1.0]}
+
+
+def test_long_output_is_truncated():
+    long = "x" * (MAX_TEST_OUTPUT + 5000)
+    out = report(outputs=("", long, "")).to_gradescope()["tests"][1]["output"]
+    assert out.startswith("x" * MAX_TEST_OUTPUT)
+    assert out.endswith("\n... [cut]")
+    assert len(out) == MAX_TEST_OUTPUT + len("\n... [cut]")
+    exact = "y" * MAX_TEST_OUTPUT
+    assert report(outputs=("", exact, "")).to_gradescope()["tests"][1]["output"] == exact
+
+
+def test_write_json_atomic_replaces_existing_file(tmp_path):
+    path = tmp_path / "results" / "results.json"
+    path.parent.mkdir()
+    path.write_text('{"old": true, "padding": "' + "p" * 1000 + '"}')
+    write_json_atomic(path, {"score": 3.5})
+    assert json.loads(path.read_text()) == {"score": 3.5}
+    assert os.listdir(path.parent) == ["results.json"]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+
+
+def test_write_json_atomic_creates_parent(tmp_path):
+    path = tmp_path / "a" / "b" / "results.json"
+    write_json_atomic(path, {"tests": []})
+    assert json.loads(path.read_text()) == {"tests": []}
+
+
+def test_write_json_atomic_replaces_a_symlink_not_its_target(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    target = elsewhere / "precious.txt"
+    target.write_text("do not touch")
+    out = tmp_path / "out"
+    out.mkdir()
+    path = out / "results.json"
+    path.symlink_to(target)
+    write_json_atomic(path, {"score": 1})
+    assert not path.is_symlink()
+    assert json.loads(path.read_text()) == {"score": 1}
+    assert target.read_text() == "do not touch"
+    assert os.listdir(out) == ["results.json"]
+    assert os.listdir(elsewhere) == ["precious.txt"]
+
+
+def test_write_json_atomic_leaves_no_temp_file_on_failure(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text('{"old": 1}')
+    with pytest.raises(TypeError):
+        write_json_atomic(path, {"bad": object()})
+    assert os.listdir(tmp_path) == ["results.json"]
+    assert json.loads(path.read_text()) == {"old": 1}
+
+
+def test_format_table():
+    text = format_table(report(notes=["Found 2 copies of layers.py; graded layers.py."]))
+    lines = text.splitlines()
+    assert lines[0].startswith("PASS  affine: forward ")
+    assert lines[0].rstrip().endswith("2 / 2")
+    assert lines[1].startswith("FAIL  affine: backward")
+    assert "1.5 / 3" in lines[1]
+    assert lines[2] == "      'dW' differs at [0, 1]"  # first line of the output only
+    assert lines[3].startswith("FAIL  relu: forward")
+    assert lines[4] == "      boom"
+    assert lines[5] == ""
+    assert lines[6] == "Found 2 copies of layers.py; graded layers.py."
+    assert lines[7] == "Score: 3.5 / 6   (4.0 s)"
+    assert "more detail" not in text
+
+
+def test_format_table_caps_scores_and_cuts_long_lines():
+    text = format_table(report(scores=(9, 0, 1), outputs=("", "z" * 500, "")), width=80)
+    lines = text.splitlines()
+    assert "2 / 2" in lines[0] and "9" not in lines[0]
+    assert lines[2] == "      " + "z" * 71 + "..."
+    assert len(lines[2]) == 80
+    assert lines[-1].startswith("Score: 3 / 6")
