@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .protocol import FrameReader, ProtocolError, pack
+from .reaper import become_subreaper, kill_everything_from
 
 __all__ = ["ChildJob", "Child", "Reply", "warm", "PRELOAD"]
 
@@ -70,6 +71,7 @@ class Child:
 
     def __init__(self, job: ChildJob):
         warm()
+        become_subreaper()
         self.job = job
         self.output = bytearray()
         self.output_total = 0
@@ -204,22 +206,9 @@ class Child:
         return Reply("died", detail=f"exited with code {code} before answering (os._exit or a crash)")
 
     def kill(self) -> None:
-        """Kill the child's whole process group and reap it; idempotent."""
-        if self.exit_status is None:
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            self._reap(block=True)
-        else:
-            try:
-                os.killpg(self.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        """Kill the child, its process group and every process it started; reap it; idempotent."""
+        kill_everything_from(self.pid)
+        self._reap(block=True)
         self.dead = True
 
     def close(self) -> None:

@@ -211,3 +211,34 @@ def test_memory_bomb_fails_with_memory_error_and_grader_lives(tmp_path):
         child.close()
     assert reply.failure == "error"
     assert reply.error["type"] in ("MemoryError", "_ArrayMemoryError")
+
+
+def test_a_process_that_escapes_with_setsid_and_double_fork_is_killed(tmp_path):
+    child = make_child(tmp_path, '''
+        import os, time
+        import numpy as np
+        def f(x):
+            r, w = os.pipe()
+            if os.fork() == 0:          # first fork: leaves the session
+                os.setsid()
+                if os.fork() == 0:      # second fork: a daemon whose parent exits
+                    os.write(w, str(os.getpid()).encode().ljust(16))
+                    time.sleep(120)
+                    os._exit(0)
+                os._exit(0)
+            pid = int(os.read(r, 16).decode())
+            time.sleep(0.2)             # let the middle process exit: the daemon is now an orphan
+            return np.array(pid)
+    ''')
+    reply = call(child)
+    child.close()
+    assert reply.failure is None, reply.error
+    pid = int(reply.outputs["y"])
+    alive = True
+    try:
+        os.kill(pid, 0)
+        with open(f"/proc/{pid}/stat") as f:
+            alive = f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (ProcessLookupError, FileNotFoundError):
+        alive = False
+    assert not alive

@@ -1,0 +1,107 @@
+"""Nothing a child starts may outlive its test, not even a process that called setsid.
+
+The grader becomes a child subreaper (Linux), so that orphans of its children are re-parented to
+it rather than to init. Ending a test kills the child's process group, every process still in its
+tree, and every orphan that was re-parented to the grader from another session.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+
+__all__ = ["become_subreaper", "descendants", "kill_everything_from"]
+
+_PR_SET_CHILD_SUBREAPER = 36
+_state = {"subreaper": None}
+
+
+def become_subreaper() -> bool:
+    """Ask Linux to re-parent our orphaned descendants to us. True when it worked."""
+    if _state["subreaper"] is None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            _state["subreaper"] = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        except (OSError, AttributeError):
+            _state["subreaper"] = False
+    return _state["subreaper"]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                found += [int(x) for x in f.read().split()]
+        except OSError:
+            continue
+    return found
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, children first."""
+    out, stack = [], [pid]
+    while stack:
+        for child in _children(stack.pop()):
+            if child not in out:
+                out.append(child)
+                stack.append(child)
+    return out
+
+
+def _stat(pid: int):
+    """(ppid, session id) of a process, or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[1]), int(fields[3])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _orphans_from_other_sessions() -> list[int]:
+    """Our children that are not in our session: re-parented leftovers of a sandboxed child."""
+    me, my_sid = os.getpid(), os.getsid(0)
+    out = []
+    for pid in _children(me):
+        st = _stat(pid)
+        if st and st[0] == me and st[1] != my_sid:
+            out.append(pid)
+    return out
+
+
+def _kill(pids) -> None:
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+def _reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def kill_everything_from(pid: int) -> None:
+    """Kill `pid`, its process group and all its descendants, including escaped ones; reap ours."""
+    for _ in range(5):
+        tree = descendants(pid)
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        _kill([pid, *tree])
+        orphans = _orphans_from_other_sessions()
+        _kill(orphans)
+        for orphan in orphans:
+            _reap(orphan)
+        if not tree and not orphans:
+            break
