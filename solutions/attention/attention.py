@@ -188,9 +188,8 @@ def lstm_forward(x, h0, Wx, Wh, b):
     Returns:
         h: (N, T, H) hidden states h_1 .. h_T (h0 itself is not included).
 
-    Pitfalls: create the zero cell state on h0's device and dtype; collect the steps and
-    stack them (in-place writes into a preallocated tensor break nothing here, but a list
-    and torch.stack keep autograd simple).
+    Pitfalls: create the zero cell state on h0's device and dtype (torch.zeros_like);
+    collect the steps in a list and torch.stack them, which keeps autograd simple.
     """
     # BEGIN SOLUTION
     h, c = h0, torch.zeros_like(h0)                                      # (N, H)
