@@ -22,9 +22,10 @@ from pathlib import Path
 from .arrays import write_npz
 from .bundle import Bundle, output_key
 from .cases import build_inputs, load_module_from
-from .checks import CaseContext, describe_failure
+from .checks import CaseContext, describe_failure, diagnosable
 from .errors import BuildError
 from .grade import grade_files, prepare_workdir, preload
+from .mutants import apply_mutant, diagnose, load_catalog
 from .sandbox import Child, ChildJob
 from .starter import expected_starter, stale_files
 from .zipio import tree_entries, write_zip
@@ -58,13 +59,17 @@ def _bundle_spec_dict(spec, visibilities) -> dict:
     return raw
 
 
-def _record_reference(bundle_dir: Path, spec, inputs: dict, solution_dir: Path, visibilities) -> dict:
-    """Run every probe on the reference solution; return the arrays to store as expected outputs."""
+def _record(bundle_dir: Path, spec, inputs: dict, files: dict, visibilities, tests=None, strict=True) -> dict:
+    """Run the probes of `tests` (default: all) on `files`; return the outputs keyed as in a bundle.
+
+    With `strict`, a failing call is a BuildError (the reference must work); otherwise that case
+    is left out (a mutant may crash, and a crash is not matched by outputs).
+    """
     probes_path = bundle_dir / "probes.py"
-    workdir = Path(prepare_workdir({f: solution_dir / f for f in spec.files}, bundle_dir / "support"))
+    workdir = Path(prepare_workdir(files, bundle_dir / "support"))
     out = {}
     try:
-        for test in spec.tests:
+        for test in spec.tests if tests is None else tests:
             job = ChildJob(str(workdir), str(probes_path), (test.module,), test.limits, test.timeout * 5, test.banned)
             child = Child(job)
             try:
@@ -72,12 +77,16 @@ def _record_reference(bundle_dir: Path, spec, inputs: dict, solution_dir: Path, 
                     case_inputs = {k.rsplit("/", 1)[1]: v.copy() for k, v in inputs.items()
                                    if k.startswith(f"in/{test.cases}/{case.name}/")}
                     ctx = CaseContext(child, test, case, case_inputs, {}, time.monotonic() + test.timeout * 5)
-                    reply = ctx.call(test.probe)
-                    if reply.failure:
+                    reply = ctx.call(test.probe, return_inputs=test.kind == "unchanged")
+                    if reply.failure and strict:
                         raise BuildError(f"{spec.name}: the reference fails test '{test.name}' on the "
                                          f"{case.describe()}: {describe_failure(reply, test)}\n{child.printed()}")
-                    for name, arr in reply.outputs.items():
+                    got = diagnosable(ctx)
+                    for name, arr in (got or {}).items():
                         out[output_key(test.id, case.name, name)] = arr
+                    if child.dead:  # a later case needs a live child
+                        child.close()
+                        child = Child(job)
             finally:
                 child.close()
     finally:
@@ -85,8 +94,30 @@ def _record_reference(bundle_dir: Path, spec, inputs: dict, solution_dir: Path, 
     return out
 
 
+def _record_mutants(bundle_dir, spec, inputs, expected, repo, name, visibilities) -> tuple[dict, dict]:
+    """Outputs of each catalogued mutant where they differ from the reference, and the hints."""
+    catalog = load_catalog(repo.assignment_dir(name) / "mutants.yaml", spec, repo.solution_dir(name))
+    arrays, hints = {}, {}
+    with tempfile.TemporaryDirectory(prefix="autograder-mutants-") as tmp:
+        for mutant in catalog:
+            files = apply_mutant(mutant, repo.solution_dir(name), Path(tmp) / mutant.name, spec.files)
+            tests = [t for t in spec.tests if t.graded in mutant.graded]
+            got = _record(bundle_dir, spec, inputs, files, visibilities, tests, strict=False)
+            for test in tests:
+                for case in spec.casesets[test.cases].select(visibilities):
+                    prefix = output_key(test.id, case.name)
+                    mine = {k[len(prefix):]: v for k, v in got.items() if k.startswith(prefix)}
+                    ref = {k[len(prefix):]: v for k, v in expected.items() if k.startswith(prefix)}
+                    if mine and diagnose(test, mine, {"reference": ref}) == []:
+                        for out_name, arr in mine.items():
+                            arrays[f"mut/{mutant.name}/{test.id}/{case.name}/{out_name}"] = arr
+            hints[mutant.name] = {"function": mutant.function, "hint": mutant.hint}
+    return arrays, hints
+
+
 def stage_bundle(repo, name: str, dest: Path, visibilities=("public", "hidden")) -> Bundle:
     """Write a complete bundle for `name` into `dest` (created fresh)."""
+    dest = Path(dest).resolve()
     spec = repo.spec(name)
     adir = repo.assignment_dir(name)
     if dest.exists():
@@ -102,17 +133,35 @@ def stage_bundle(repo, name: str, dest: Path, visibilities=("public", "hidden"))
     cases_module = load_module_from(adir / "cases.py", f"_autograder_cases_{name}")
     inputs = build_inputs(spec, cases_module, str(adir / "cases.py"), visibilities)
     preload(spec)
-    expected = _record_reference(dest, spec, inputs, repo.solution_dir(name), visibilities)
+    solution = {f: repo.solution_dir(name) / f for f in spec.files}
+    expected = _record(dest, spec, inputs, solution, visibilities)
+    mutant_arrays, hints = _record_mutants(dest, spec, inputs, expected, repo, name, visibilities)
+    if hints:
+        (dest / "mutants.json").write_text(json.dumps(hints, indent=1, sort_keys=True) + "\n")
     # Key order as written in assignment.yaml (deterministic), so case parameters read naturally.
     (dest / "assignment.json").write_text(json.dumps(_bundle_spec_dict(spec, visibilities), indent=1) + "\n")
     for vis in visibilities:
-        mine = {k: v for k, v in {**inputs, **expected}.items() if _visibility_of(k, spec) == vis}
+        mine = {k: v for k, v in {**inputs, **expected, **mutant_arrays}.items() if _visibility_of(k, spec) == vis}
         write_npz(dest / f"{vis}.npz", mine)
     return Bundle(dest)
 
 
+def derive_public_bundle(full: Bundle, dest: Path) -> Bundle:
+    """The starter's bundle: the full bundle without hidden tests, hidden cases or hidden data."""
+    shutil.copytree(full.root, dest, ignore=shutil.ignore_patterns("hidden.npz", "assignment.json", "__pycache__"))
+    data = json.loads((full.root / "assignment.json").read_text())
+    for cs in data["cases"].values():
+        cs.pop("hidden", None)
+    data["tests"] = [t for t, test in zip(data["tests"], full.spec.tests) if test.visibility == "public"]
+    (dest / "assignment.json").write_text(json.dumps(data, indent=1) + "\n")
+    return Bundle(dest)
+
+
 def _visibility_of(key: str, spec) -> str:
-    kind, first, case = key.split("/")[:3]
+    parts = key.split("/")
+    if parts[0] == "mut":  # mut/<mutant>/<test>/<case>/<output>
+        parts = ["out", *parts[2:]]
+    kind, first, case = parts[:3]
     if kind == "in":
         cs = spec.casesets[first]
     else:
@@ -130,15 +179,27 @@ def _content_hash(repo, name: str) -> str:
 
 
 def cached_bundle(repo, name: str) -> Bundle:
-    """A full bundle for local grading, rebuilt only when the assignment, solution or engine changed."""
+    """A full bundle for local grading, rebuilt only when the assignment, solution or engine changed.
+
+    Safe when several processes ask at once: each stages into its own folder and the first rename
+    wins; older versions are removed only after a new one is in place.
+    """
     cache = repo.root / ".cache" / "bundles"
     dest = cache / f"{name}-{_content_hash(repo, name)}"
     if not (dest / "assignment.json").is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name}-staging-", dir=cache))
+        try:
+            stage_bundle(repo, name, tmp / "bundle")
+            try:
+                (tmp / "bundle").rename(dest)
+            except OSError:  # another process finished first
+                pass
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         for old in cache.glob(f"{name}-*"):
-            shutil.rmtree(old, ignore_errors=True)
-        tmp = cache / f".{name}-staging"
-        stage_bundle(repo, name, tmp)
-        tmp.rename(dest)
+            if old != dest:
+                shutil.rmtree(old, ignore_errors=True)
     return Bundle(dest)
 
 
@@ -192,7 +253,7 @@ def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, P
     with tempfile.TemporaryDirectory(prefix=f"autograder-build-{name}-") as tmp:
         tmp = Path(tmp)
         full = stage_bundle(repo, name, tmp / "bundle")
-        public = stage_bundle(repo, name, tmp / "selfcheck", visibilities=("public",))
+        public = derive_public_bundle(full, tmp / "selfcheck")
         stubs = tmp / "stubs"
         stubs.mkdir()
         for fname, text in expected_starter(repo, name).items():

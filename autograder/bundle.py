@@ -5,15 +5,18 @@ Layout of a bundle folder (inside the grader zip it is `source/bundle/`; in a st
     assignment.json   the validated spec (hidden tests and cases left out of a starter's copy)
     probes.py         calls into the student's code; runs only in children
     verify.py         judges property tests; runs in the grader (optional)
+    mutants.json      hints of the catalogued mistakes (optional; outputs under `mut/` keys)
     support/          files the probes and students may import (optional)
     public.npz        inputs and reference outputs of public cases
     hidden.npz        the same for hidden cases (grader zip only)
-Array keys: `in/<caseset>/<case>/<input>` and `out/<test id>/<case>/<output>`.
+Array keys: `in/<caseset>/<case>/<input>`, `out/<test id>/<case>/<output>`, and
+`mut/<mutant>/<test id>/<case>/<output>` where a catalogued mistake gives other outputs.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import json
 import sys
 from pathlib import Path
 
@@ -42,6 +45,7 @@ class Bundle:
         self.spec = load_spec(self.root / "assignment.json")
         self._data: dict[str, dict] = {}
         self._verify = None
+        self._hints = None
 
     @property
     def probes_path(self) -> Path:
@@ -76,6 +80,22 @@ class Bundle:
 
     def expected(self, test_id: str, case) -> dict[str, np.ndarray]:
         return self._under(case.visibility, output_key(test_id, case.name))
+
+    def mutant_outputs(self, test_id: str, case) -> dict[str, dict]:
+        """Mutant name -> its recorded outputs for this test and case (only where it differs)."""
+        out = {}
+        for name in self.hints():
+            got = self._under(case.visibility, f"mut/{name}/{test_id}/{case.name}/")
+            if got:
+                out[name] = got
+        return out
+
+    def hints(self) -> dict:
+        """Mutant name -> {"function", "hint"}, from mutants.json (empty without a catalog)."""
+        if self._hints is None:
+            path = self.root / "mutants.json"
+            self._hints = json.loads(path.read_text()) if path.is_file() else {}
+        return self._hints
 
     def verify_module(self):
         """The assignment's verify.py, imported in the grader (trusted code, plain arrays only)."""

@@ -18,7 +18,7 @@ import numpy as np
 from .compare import compare, same_bits
 from .gradcheck import ForwardFailed, GradChecker
 
-__all__ = ["run_check", "describe_failure", "CaseContext"]
+__all__ = ["run_check", "describe_failure", "CaseContext", "diagnosable"]
 
 
 class CaseContext:
@@ -30,6 +30,7 @@ class CaseContext:
         self.deadline = deadline
         self.verify_module = verify_module
         self.failed_reply = None
+        self.outputs = None  # what the test's own probe returned, for diagnosis
 
     def call(self, probe: str, inputs: dict | None = None, return_inputs: bool = False):
         reply = self.child.call(self.test.module, probe, self.inputs if inputs is None else inputs,
@@ -37,9 +38,25 @@ class CaseContext:
                                 params=self.case.params)
         if reply.failure is None and reply.banned:
             reply.failure = "banned"
+        if reply.failure is None and probe == self.test.probe and self.outputs is None:
+            self.outputs = dict(reply.outputs)
+            self.outputs.update({f"input:{k}": v for k, v in reply.inputs_after.items()})
         if reply.failure is not None:
             self.failed_reply = reply
         return reply
+
+
+def diagnosable(ctx) -> dict | None:
+    """What a failed case gave back, to match against catalogued mistakes: its outputs (and its
+    inputs after the call), or the signature of the exception it raised."""
+    from .mutants import ERROR_KEY, error_signature
+
+    if ctx.outputs is not None:
+        return ctx.outputs
+    reply = ctx.failed_reply
+    if reply is not None and reply.failure == "error" and reply.error:
+        return {ERROR_KEY: error_signature(reply.error)}
+    return None
 
 
 def describe_failure(reply, test) -> str:

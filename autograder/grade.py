@@ -15,7 +15,8 @@ import time
 import traceback
 from pathlib import Path
 
-from .checks import CaseContext, run_check
+from .checks import CaseContext, diagnosable, run_check
+from .mutants import diagnose
 from .results import Report, TestResult
 from .sandbox import Child, ChildJob, warm
 
@@ -70,6 +71,11 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
             result.cases_run += 1
             if problem:
                 problem = f"On the {case.describe()}: {problem}"
+                hints = bundle.hints()
+                got = diagnosable(ctx) if hints else None
+                if got is not None:
+                    for name in diagnose(test, got, bundle.mutant_outputs(test.id, case)):
+                        problem += f"\nDiagnosis: {hints[name]['hint']}"
                 break
             passed_cases.append(case.name)
     except Exception:  # a bug in the grader or in the assignment's verify code: never the student's fault

@@ -25,7 +25,7 @@ def find_repo(start=None) -> "Repo":
 
 class Repo:
     def __init__(self, root):
-        self.root = Path(root)
+        self.root = Path(root).resolve()
 
     def names(self) -> list[str]:
         return sorted(p.parent.name for p in (self.root / "assignments").glob("*/assignment.yaml"))

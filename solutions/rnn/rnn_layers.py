@@ -196,7 +196,7 @@ def word_embedding_backward(dout, cache):
 
     Pitfall: the same word usually occurs more than once, and repeated indices must
     accumulate. "dW[x] += dout" silently keeps only one of the contributions of a
-    repeated index; np.add.at(dW, x, dout) adds all of them.
+    repeated index; look for numpy's unbuffered in-place addition.
     """
     # BEGIN SOLUTION
     x, W_shape = cache
