@@ -106,21 +106,28 @@ def _select(expected: dict, wanted) -> dict:
     return {k: v for k, v in expected.items() if not wanted or k in wanted}
 
 
-def _compare_all(got: dict, expected: dict, rtol: float, atol: float, label=lambda k: k) -> str | None:
+def _compare_all(got: dict, expected: dict, test, label=lambda k: k) -> str | None:
+    """Every output that differs, one line each (a student fixing dWx wants to know dx is fine)."""
+    problems = []
     for name, exp in expected.items():
         if name not in got:
-            return f"'{label(name)}' is missing from what your code returned"
-        problem = compare(label(name), got[name], exp, rtol, atol)
+            problems.append(f"'{label(name)}' is missing from what your code returned")
+            continue
+        problem = compare(label(name), got[name], exp, test.rtol, test.atol, test.blocks.get(name))
         if problem:
-            return problem
-    return None
+            problems.append(problem)
+    if not problems:
+        return None
+    ok = [label(n) for n in expected if n in got and not any(f"'{label(n)}'" in p for p in problems)]
+    tail = f"\n(These match: {', '.join(ok)}.)" if ok and len(expected) > 1 else ""
+    return "\n".join(problems) + tail
 
 
 def check_outputs(ctx: CaseContext) -> str | None:
     reply = ctx.call(ctx.test.probe)
     if reply.failure:
         return describe_failure(reply, ctx.test)
-    return _compare_all(reply.outputs, _select(ctx.expected, ctx.test.outputs), ctx.test.rtol, ctx.test.atol)
+    return _compare_all(reply.outputs, _select(ctx.expected, ctx.test.outputs), ctx.test)
 
 
 def check_gradients(ctx: CaseContext) -> str | None:
@@ -129,7 +136,7 @@ def check_gradients(ctx: CaseContext) -> str | None:
     if reply.failure:
         return describe_failure(reply, test)
     grads = reply.outputs
-    problem = _compare_all(grads, _select(ctx.expected, test.outputs), test.rtol, test.atol, label=lambda k: f"d{k}")
+    problem = _compare_all(grads, _select(ctx.expected, test.outputs), test, label=lambda k: f"d{k}")
     if problem or not test.forward:
         return problem
 

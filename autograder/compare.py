@@ -24,11 +24,20 @@ def _family(dtype) -> str:
     return _FAMILY.get(dtype.kind, str(dtype))
 
 
-def compare(name: str, got: np.ndarray, exp: np.ndarray, rtol: float, atol: float) -> str | None:
+def _block(idx, shape, blocks) -> str:
+    """' (block f of i, f, o, g)' when the last axis is made of equal named blocks."""
+    if not blocks or not shape or shape[-1] % len(blocks):
+        return ""
+    name = blocks[int(idx[-1]) // (shape[-1] // len(blocks))]
+    return f" (in block '{name}' of {', '.join(blocks)})"
+
+
+def compare(name: str, got: np.ndarray, exp: np.ndarray, rtol: float, atol: float, blocks=None) -> str | None:
     """None when `got` matches `exp`; else one message naming the output, the index and the values.
 
     Floats pass when |got - exp| <= atol + rtol * |exp| everywhere; integers and booleans must be
-    equal. NaN and inf in `got` fail unless the reference has the same value there.
+    equal. NaN and inf in `got` fail unless the reference has the same value there. `blocks` names
+    equal blocks of the last axis (say the gates i, f, o, g of an LSTM weight) for the message.
     """
     label = f"'{name}'"
     if got.shape != exp.shape:
@@ -48,14 +57,14 @@ def compare(name: str, got: np.ndarray, exp: np.ndarray, rtol: float, atol: floa
         if not diff.any():
             return None
         idx = np.unravel_index(int(np.argmax(diff)), diff.shape)
-        return (f"{label} differs{at(idx)}: expected {fmt_num(exp[idx])}, got {fmt_num(got[idx])} "
+        return (f"{label} differs{at(idx)}{_block(idx, exp.shape, blocks)}: expected {fmt_num(exp[idx])}, got {fmt_num(got[idx])} "
                 f"({int(diff.sum())} of {diff.size} entries differ)")
     g, e = got.astype(np.float64), exp.astype(np.float64)
     bad_nonfinite = ~np.isfinite(g) & ~((g == e) | (np.isnan(g) & np.isnan(e)))
     if bad_nonfinite.any():
         idx = np.unravel_index(int(np.argmax(bad_nonfinite)), g.shape)
         what = "NaN" if np.isnan(g[idx]) else "inf"
-        return (f"{label} contains {what}{at(idx)} (expected {fmt_num(e[idx])}); "
+        return (f"{label} contains {what}{at(idx)}{_block(idx, exp.shape, blocks)} (expected {fmt_num(e[idx])}); "
                 f"{int(bad_nonfinite.sum())} of {g.size} entries are not finite. Look for overflow "
                 "(exp of a large number), log of 0, or division by 0")
     missing = ~np.isfinite(e) & np.isfinite(g)
@@ -75,7 +84,7 @@ def compare(name: str, got: np.ndarray, exp: np.ndarray, rtol: float, atol: floa
     denom = max(abs(float(e[idx])), 1e-300)
     rel = float(err[idx]) / denom
     count = int((ratio > 1).sum())
-    return (f"{label} differs from the reference:{at(idx)} expected {fmt_num(e[idx])}, got {fmt_num(g[idx])} "
+    return (f"{label} differs from the reference:{at(idx)}{_block(idx, exp.shape, blocks)} expected {fmt_num(e[idx])}, got {fmt_num(g[idx])} "
             f"(relative error {rel:.2e}; tolerance rtol={rtol:g}, atol={atol:g}); "
             f"{count} of {g.size} entries are outside the tolerance")
 

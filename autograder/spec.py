@@ -94,6 +94,7 @@ TEST_FIELDS = {
     "banned": Fld("names", None, "dotted names of callables this test's calls may not use (adds to defaults)"),
     "limits": Fld("mapping", {}, "resource limits for this test (override defaults.limits)"),
     "hint": Fld("str", "", "one line shown to students when the test fails"),
+    "blocks": Fld("mapping", {}, "output -> names of the equal blocks of its last axis (e.g. gates [i, f, o, g])"),
     "id": Fld("name", None, "set by the build in a bundle's copy of the spec; never written by hand"),
 }
 
@@ -149,6 +150,7 @@ class Test:
     banned: tuple[str, ...] = ()
     limits: Limits = Limits()
     hint: str = ""
+    blocks: dict = field(default_factory=dict)
 
     @property
     def graded(self) -> str:
@@ -288,6 +290,13 @@ def _limits(r: _Reader, base: dict, override: dict, path: str) -> Limits:
     return Limits(**{k: v for k, v in merged.items() if v is not None})
 
 
+def _blocks(r: _Reader, value: dict, path: str) -> dict:
+    for key, names in value.items():
+        if not isinstance(names, list) or len(names) < 2 or not all(isinstance(n, str) and n for n in names):
+            r.fail(f"{path}.{key}", f"expected a list of at least two block names, got {_show(names)}")
+    return {k: tuple(v) for k, v in value.items()}
+
+
 def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict | None = None) -> Spec:
     """Validate a parsed spec. `solution_names` maps module -> names it defines, when known."""
     r = _Reader(source)
@@ -365,6 +374,7 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
             forward=t["forward"], upstream=dict(t["upstream"]), verify=t["verify"],
             banned=tuple(dict.fromkeys(list(defaults["banned"]) + list(t["banned"] or []))),
             limits=_limits(r, base_limits, t["limits"], f"{path}.limits"), hint=t["hint"],
+            blocks=_blocks(r, t["blocks"], f"{path}.blocks"),
         )
         if test.name in names:
             r.fail(f"{path}.title", f"two tests are both named '{test.name}'")

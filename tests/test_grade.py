@@ -81,3 +81,13 @@ def test_a_broken_zip_still_yields_a_full_report(bundles, tmp_path):
     assert len(report.results) == len(bundles("rnn").spec.tests)
     assert report.score == 0
     assert "not a valid zip file" in report.notes[0]
+
+
+def test_a_wrong_gate_gradient_names_the_gate_block_and_what_still_matches(bundles, tmp_path):
+    files = broken_copy(tmp_path, "    do = dnext_h * tanh_c\n", "    do = 2 * dnext_h * tanh_c\n")
+    report = grade_files(bundles("rnn"), files, tests={"t11"})
+    (result,) = report.results
+    assert result.test.name == "lstm_step_backward: gradients match reference and your forward"
+    assert "'dWx' differs from the reference" in result.output
+    assert "(in block 'o' of i, f, o, g)" in result.output
+    assert "These match: dprev_c" in result.output
