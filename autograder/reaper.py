@@ -99,7 +99,7 @@ def kill_everything_from(pid: int) -> None:
         except (ProcessLookupError, PermissionError):
             pass
         _kill([pid, *tree])
-        orphans = _orphans_from_other_sessions()
+        orphans = [o for o in _orphans_from_other_sessions() if o != pid]  # `pid` is reaped by its owner
         _kill(orphans)
         for orphan in orphans:
             _reap(orphan)

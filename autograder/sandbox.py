@@ -158,8 +158,8 @@ class Child:
                             chunk = os.read(self._rep_r, 1 << 20)
                         except BlockingIOError:
                             continue
-                        if not chunk:
-                            self._reap(block=True)
+                        if not chunk:  # the child exited, or closed its end of the pipe
+                            self._await_exit(min(deadline, time.monotonic() + 1.0))
                             return None
                         frame = self._reader.feed(chunk)
                         if frame is not None:
@@ -179,6 +179,15 @@ class Child:
         self.output_total += len(chunk)
         self.output += chunk[:max(0, keep - len(self.output))]
         return len(chunk)
+
+    def _await_exit(self, until: float) -> None:
+        """Give the child until `until` to exit by itself (to report its own status), then kill it."""
+        while time.monotonic() < until:
+            self._reap(block=False)
+            if self.exit_status is not None:
+                return
+            time.sleep(0.005)
+        self.kill()
 
     def _reap(self, block: bool) -> None:
         if self.exit_status is not None:

@@ -242,3 +242,21 @@ def test_a_process_that_escapes_with_setsid_and_double_fork_is_killed(tmp_path):
     except (ProcessLookupError, FileNotFoundError):
         alive = False
     assert not alive
+
+
+def test_a_child_that_closes_its_reply_pipe_and_hangs_does_not_hang_the_grader(tmp_path):
+    child = make_child(tmp_path, '''
+        import os
+        def f(x):
+            for fd in range(3, 64):
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+            while True:
+                pass
+    ''')
+    reply = call(child, timeout=30)
+    child.close()
+    assert reply.failure == "died"
+    assert "SIGKILL" in reply.detail
