@@ -80,6 +80,8 @@ def describe_failure(reply, test) -> str:
             return f"importing {mod}.py called exit(){at}; remove top-level code that exits or runs long jobs"
         return f"importing {mod}.py {kind}: {err.get('type')}: {err.get('message')}{at}"
     if reply.failure == "error":
+        if err.get("type") == "ContractError":  # a probe's own words about the contract
+            return f"{who}: {err.get('message')}"
         if err.get("type") == "NotImplementedError":
             return f"{who} is not implemented yet (it raises NotImplementedError{at})"
         if err.get("type") == "SystemExit":

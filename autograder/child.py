@@ -17,9 +17,14 @@ import numpy as np
 from . import harden
 from .protocol import pack, read_frame_blocking
 
-__all__ = ["serve", "to_plain", "NotPlain"]
+__all__ = ["serve", "to_plain", "NotPlain", "ContractError"]
 
 EXIT_INTERNAL = 70
+
+
+class ContractError(Exception):
+    """Raised by a probe when the student's code breaks the contract in a way the probe can name
+    (a missing parameter, a wrong attribute): its message is shown to the student as it is."""
 
 
 class NotPlain(TypeError):

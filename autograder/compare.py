@@ -81,11 +81,13 @@ def compare(name: str, got: np.ndarray, exp: np.ndarray, rtol: float, atol: floa
         return None
     flat = int(np.argmax(ratio))
     idx = np.unravel_index(flat, ratio.shape)
-    denom = max(abs(float(e[idx])), 1e-300)
-    rel = float(err[idx]) / denom
     count = int((ratio > 1).sum())
+    if abs(float(e[idx])) > atol:
+        size = f"relative error {float(err[idx]) / abs(float(e[idx])):.2e}"
+    else:  # next to zero a relative error means nothing
+        size = f"absolute error {float(err[idx]):.2e}"
     return (f"{label} differs from the reference:{at(idx)}{_block(idx, exp.shape, blocks)} expected {fmt_num(e[idx])}, got {fmt_num(g[idx])} "
-            f"(relative error {rel:.2e}; tolerance rtol={rtol:g}, atol={atol:g}); "
+            f"({size}; tolerance rtol={rtol:g}, atol={atol:g}); "
             f"{count} of {g.size} entries are outside the tolerance")
 
 

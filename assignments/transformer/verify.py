@@ -1,0 +1,124 @@
+"""Property judges for `transformer`, run in the grader on plain arrays the child returned.
+
+`judge(inputs, outputs, params) -> None | str`: None passes; a string tells the student why not.
+All arithmetic happens here, on the raw outputs, never in the probe.
+"""
+
+import numpy as np
+
+TOL = 1e-9  # float64 throughout, except the training check
+
+
+def _index(idx) -> str:
+    return "[" + ", ".join(str(int(i)) for i in idx) + "]"
+
+
+def _finite(name, arr):
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        idx = np.unravel_index(int(np.argmax(bad)), arr.shape)
+        return (f"'{name}' contains {'NaN' if np.isnan(arr[idx]) else 'inf'} at {_index(idx)}; "
+                "a row whose every key is blocked gives NaN, so check the mask's polarity (0/False blocks)")
+    return None
+
+
+def weights_normalised(inputs, outputs, params):
+    """Every row of the attention weights is a distribution over the open keys."""
+    w = outputs["weights"].astype(np.float64)
+    problem = _finite("weights", w)
+    if problem:
+        return problem
+    if (w < 0).any():
+        idx = np.unravel_index(int(np.argmin(w)), w.shape)
+        return f"attention weight {_index(idx)} is {w[idx]:.6g}, but weights are probabilities (never negative)"
+    sums = w.sum(axis=-1)
+    worst = np.unravel_index(int(np.argmax(np.abs(sums - 1))), sums.shape)
+    if abs(sums[worst] - 1) > TOL:
+        return (f"the weights of query {_index(worst)} sum to {sums[worst]:.6g} over the keys, expected 1; "
+                "take the softmax over the last axis (the keys) and block keys before it, not after")
+    if "mask" in inputs:
+        blocked = np.broadcast_to(inputs["mask"] == 0, w.shape)
+        leak = np.where(blocked, np.abs(w), 0.0)
+        if (leak > TOL).any():
+            idx = np.unravel_index(int(np.argmax(leak)), w.shape)
+            return (f"key {int(idx[-1])} is blocked for query {_index(idx[:-1])} (mask entry 0), "
+                    f"yet its weight is {w[idx]:.6g}; fill blocked scores with -inf before the softmax")
+    return None
+
+
+def permutation_equivariant(inputs, outputs, params):
+    """f(x[:, perm]) == f(x)[:, perm] for self-attention without mask or positions."""
+    out, outp = outputs["out"].astype(np.float64), outputs["out_permuted"].astype(np.float64)
+    for name, arr in (("out", out), ("out_permuted", outp)):
+        problem = _finite(name, arr)
+        if problem:
+            return problem
+    perm = inputs["perm"]
+    want = out[:, perm]
+    err = np.abs(outp - want)
+    if (err > TOL * (1 + np.abs(want))).any():
+        n, s, e = np.unravel_index(int(np.argmax(err)), err.shape)
+        return (f"self-attention is not permutation equivariant: with the positions of x permuted by "
+                f"{perm.tolist()}, output position {s} (batch {n}, feature {e}) is {outp[n, s, e]:.6g}, "
+                f"but the unpermuted output at position {perm[s]} is {want[n, s, e]:.6g}. Without a mask, "
+                "attention must treat its inputs as a set: do not mix positions except through the "
+                "attention weights (split heads with view(N, S, H, D).transpose(1, 2))")
+    return None
+
+
+def causal(inputs, outputs, params):
+    """Logits up to position t ignore the tokens after t, and the later logits do not."""
+    a, b = outputs["logits"].astype(np.float64), outputs["logits_changed"].astype(np.float64)
+    for name, arr in (("logits", a), ("logits_changed", b)):
+        problem = _finite(name, arr)
+        if problem:
+            return problem
+    t = int(inputs["t"])
+    T = a.shape[1]
+    err = np.abs(a[:, : t + 1] - b[:, : t + 1])
+    if (err > TOL * (1 + np.abs(a[:, : t + 1]))).any():
+        n, s, v = np.unravel_index(int(np.argmax(err)), err.shape)
+        return (f"TransformerLM sees the future: changing only the tokens after position {t} changed the "
+                f"logits at position {s} (batch {n}, class {v}: {a[n, s, v]:.6g} became {b[n, s, v]:.6g}). "
+                "Pass causal_mask(T) to every layer, so that position i attends only to j <= i")
+    if t + 1 < T and np.abs(a[:, t + 1:] - b[:, t + 1:]).max() == 0:
+        return (f"changing the tokens after position {t} did not change any logit after it: the model "
+                "does not use its input tokens")
+    return None
+
+
+def length_error(inputs, outputs, params):
+    """A sequence longer than max_len is a ValueError whose message names both lengths."""
+    long_len, max_len = inputs["tokens_long"].shape[1], params["max_len"]
+    raised = int(outputs["raised"])
+    if raised == 0:
+        return (f"a sequence of length {long_len} with max_len {max_len} raised no error; "
+                f"raise ValueError when T > max_len, at the start of forward")
+    if raised == 2:
+        return (f"a sequence of length {long_len} with max_len {max_len} raised an exception other than "
+                "ValueError (probably from slicing pe); check the length yourself first and raise ValueError")
+    if not (int(outputs["mentions_length"]) and int(outputs["mentions_max_len"])):
+        return (f"the ValueError for a sequence of length {long_len} with max_len {max_len} must name both "
+                f"numbers, e.g. 'sequence of length {long_len} is longer than max_len {max_len}'")
+    return None
+
+
+def learns(inputs, outputs, params):
+    """Mean cross-entropy of the character after each window, from the returned logits."""
+    logits = outputs["logits"].astype(np.float64)
+    targets = inputs["targets"]
+    bound = float(inputs["threshold"])
+    if logits.shape != (len(targets), logits.shape[-1]) or targets.max() >= logits.shape[-1]:
+        return f"the logits have shape {logits.shape}, expected ({len(targets)}, vocabulary size)"
+    problem = _finite("logits", logits)
+    if problem:
+        return "after training, " + problem + " (or training diverged)"
+    top = logits.max(axis=1, keepdims=True)
+    lse = top[:, 0] + np.log(np.exp(logits - top).sum(axis=1))
+    score = float(np.mean(lse - logits[np.arange(len(targets)), targets]))
+    if score >= bound:
+        return (f"after training (seed {params['seed']}), the cross-entropy of the next character is "
+                f"{score:.3f} nats, but it must be below {bound:g} (a correct model gets about 0.1; "
+                "character frequencies alone give 3.07). Check the earlier tests first; a model whose "
+                "positional encoding is missing or wrong typically ends near 0.4")
+    return None
