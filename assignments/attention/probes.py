@@ -1,0 +1,270 @@
+"""Probes for `attention`: call the student's code on one case and return plain arrays.
+
+Runs only inside the sandboxed child, next to the student's module. `probe(m, c, p)` gets the
+student's module `m`, the case's arrays `c` (numpy, writeable) and the case's parameters `p`.
+Arrays become tensors with torch.from_numpy, which shares memory, so a write into an input is
+visible to the `unchanged` check. Gradient probes backpropagate sum(output * d<output>) and
+return the gradient of every float input (or parameter), keyed by its name. Probes compute
+nothing the grader judges: derived arithmetic is in verify.py.
+"""
+
+import numpy as np
+import torch
+
+SEQ2SEQ_PARAMS = ("src_embed", "tgt_embed", "enc_Wx", "enc_Wh", "enc_b", "dec_Wx", "dec_Wh",
+                  "dec_Wattn", "dec_b", "attn_Wq", "attn_Wk", "attn_v", "out_W", "out_b")
+
+
+def _t(a):
+    return torch.from_numpy(a)
+
+
+def _leaves(c, names):
+    return {n: _t(c[n]).requires_grad_(True) for n in names}
+
+
+def _backward(pairs, leaves):
+    """Backward of sum(out * dout) over (out, dout) pairs; the gradient of every leaf.
+
+    One scalar backward (not out.backward(dout)) keeps torch from importing modules lazily."""
+    if not torch.is_tensor(pairs[0][0]):
+        raise TypeError(f"expected torch tensors as outputs, got {type(pairs[0][0]).__name__}")
+    total = 0
+    for out, dout in pairs:
+        if tuple(out.shape) != dout.shape:
+            raise ValueError(f"an output has shape {tuple(out.shape)}, expected {dout.shape}")
+        total = total + (out * _t(dout)).sum()
+    total.backward()
+    return {n: (x.grad if x.grad is not None else torch.zeros_like(x)) for n, x in leaves.items()}
+
+
+def _opt(c, name):
+    return _t(c[name]) if name in c else None
+
+
+# --- dot_product_attention -------------------------------------------------------------------
+
+def dot_attention(m, c, p):
+    attn, weights = m.dot_product_attention(_t(c["prev_h"]), _t(c["A"]))
+    return {"attn": attn, "attn_weights": weights}
+
+
+def dot_attention_grads(m, c, p):
+    x = _leaves(c, ("prev_h", "A"))
+    attn, weights = m.dot_product_attention(x["prev_h"], x["A"])
+    return _backward([(attn, c["dattn"]), (weights, c["dattn_weights"])], x)
+
+
+def dot_attention_permuted(m, c, p):
+    attn, weights = m.dot_product_attention(_t(c["prev_h"]), _t(c["A"]))
+    attn_p, weights_p = m.dot_product_attention(_t(c["prev_h"]), _t(c["A_perm"]))
+    return {"attn": attn, "attn_weights": weights, "attn_perm": attn_p, "attn_weights_perm": weights_p}
+
+
+# --- additive_attention and masked_dot_attention ------------------------------------------------
+
+def additive(m, c, p):
+    context, weights = m.additive_attention(_t(c["query"]), _t(c["keys"]), _t(c["Wq"]), _t(c["Wk"]),
+                                            _t(c["v"]), _opt(c, "mask"))
+    return {"context": context, "weights": weights}
+
+
+def additive_grads(m, c, p):
+    x = _leaves(c, ("query", "keys", "Wq", "Wk", "v"))
+    context, weights = m.additive_attention(x["query"], x["keys"], x["Wq"], x["Wk"], x["v"], _opt(c, "mask"))
+    return _backward([(context, c["dcontext"]), (weights, c["dweights"])], x)
+
+
+def additive_permuted(m, c, p):
+    args = (_t(c["Wq"]), _t(c["Wk"]), _t(c["v"]))
+    context, weights = m.additive_attention(_t(c["query"]), _t(c["keys"]), *args, _opt(c, "mask"))
+    context_p, weights_p = m.additive_attention(_t(c["query"]), _t(c["keys_perm"]), *args,
+                                                _opt(c, "mask_perm"))
+    return {"context": context, "weights": weights, "context_perm": context_p, "weights_perm": weights_p}
+
+
+def additive_unchanged(m, c, p):
+    additive(m, c, p)
+    return {}
+
+
+def masked_dot(m, c, p):
+    context, weights = m.masked_dot_attention(_t(c["query"]), _t(c["keys"]), _opt(c, "mask"))
+    return {"context": context, "weights": weights}
+
+
+def masked_dot_grads(m, c, p):
+    x = _leaves(c, ("query", "keys"))
+    context, weights = m.masked_dot_attention(x["query"], x["keys"], _opt(c, "mask"))
+    return _backward([(context, c["dcontext"]), (weights, c["dweights"])], x)
+
+
+def masked_dot_permuted(m, c, p):
+    context, weights = m.masked_dot_attention(_t(c["query"]), _t(c["keys"]), _opt(c, "mask"))
+    context_p, weights_p = m.masked_dot_attention(_t(c["query"]), _t(c["keys_perm"]), _opt(c, "mask_perm"))
+    return {"context": context, "weights": weights, "context_perm": context_p, "weights_perm": weights_p}
+
+
+# --- LSTM --------------------------------------------------------------------------------------
+
+_STEP = ("x", "prev_h", "prev_c", "Wx", "Wh", "b")
+
+
+def _step_names(c):
+    return _STEP + (("attn", "Wattn") if "attn" in c else ())
+
+
+def lstm_step(m, c, p):
+    next_h, next_c = m.lstm_step_forward(*(_t(c[n]) for n in _step_names(c)))
+    return {"next_h": next_h, "next_c": next_c}
+
+
+def lstm_step_grads(m, c, p):
+    x = _leaves(c, _step_names(c))
+    next_h, next_c = m.lstm_step_forward(*(x[n] for n in _step_names(c)))
+    return _backward([(next_h, c["dnext_h"]), (next_c, c["dnext_c"])], x)
+
+
+def lstm_step_unchanged(m, c, p):
+    lstm_step(m, c, p)
+    return {}
+
+
+_SEQ = ("x", "h0", "Wx", "Wh", "b")
+
+
+def lstm_seq(m, c, p):
+    return {"h": m.lstm_forward(*(_t(c[n]) for n in _SEQ))}
+
+
+def lstm_seq_grads(m, c, p):
+    x = _leaves(c, _SEQ)
+    return _backward([(m.lstm_forward(*(x[n] for n in _SEQ)), c["dh"])], x)
+
+
+_ATT = ("x", "A", "Wx", "Wh", "Wattn", "b")
+
+
+def attention_seq(m, c, p):
+    return {"h": m.attention_forward(*(_t(c[n]) for n in _ATT))}
+
+
+def attention_seq_grads(m, c, p):
+    x = _leaves(c, _ATT)
+    return _backward([(m.attention_forward(*(x[n] for n in _ATT)), c["dh"])], x)
+
+
+# --- Seq2Seq -----------------------------------------------------------------------------------
+
+def _model(m, c, p):
+    """The student's Seq2Seq with the contract's arguments and the case's weights, in float64."""
+    model = m.Seq2Seq(p["Vs"], p["Vt"], embed_dim=p["D"], hidden_dim=p["H"], attn_dim=p.get("A", 4),
+                      attention=p["kind"]).double()
+    state = {n: _t(c[n]) for n in SEQ2SEQ_PARAMS if n in c}
+    model.load_state_dict(state, strict=True)
+    return model
+
+
+def encode(m, c, p):
+    enc_h, h0, c0 = _model(m, c, p).encode(_t(c["src"]))
+    return {"enc_h": enc_h, "h0": h0, "c0": c0}
+
+
+def decode_step(m, c, p):
+    logits, h, cc, w = _model(m, c, p).decode_step(_t(c["y_prev"]), _t(c["prev_h"]), _t(c["prev_c"]),
+                                                   _t(c["enc_h"]), _t(c["src_mask"]))
+    return {"logits": logits, "next_h": h, "next_c": cc, "weights": w}
+
+
+def decode_step_permuted(m, c, p):
+    model = _model(m, c, p)
+    state = (_t(c["y_prev"]), _t(c["prev_h"]), _t(c["prev_c"]))
+    a = model.decode_step(*state, _t(c["enc_h"]), _t(c["src_mask"]))
+    b = model.decode_step(*state, _t(c["enc_h_perm"]), _t(c["src_mask_perm"]))
+    names = ("logits", "next_h", "next_c", "weights")
+    return {**dict(zip(names, a)), **{f"{n}_perm": v for n, v in zip(names, b)}}
+
+
+def forward(m, c, p):
+    """Teacher forcing with the default mask (src != PAD_ID)."""
+    logits, weights = _model(m, c, p)(_t(c["src"]), _t(c["tgt_in"]), return_weights=True)
+    return {"logits": logits, "weights": weights}
+
+
+def forward_grads(m, c, p):
+    model = _model(m, c, p)
+    logits = model(_t(c["src"]), _t(c["tgt_in"]))
+    params = dict(model.named_parameters())
+    return _backward([(logits, c["dlogits"])], params)
+
+
+def forward_on_meta(m, c, p):
+    """encode and forward on torch's 'meta' device (shapes only, no data): a tensor made on a
+    fixed device instead of the inputs' device fails here, as it would on a GPU."""
+    model = _model(m, c, p).to("meta")
+    src, tgt_in = _t(c["src"]).to("meta"), _t(c["tgt_in"]).to("meta")
+    enc_h, h0, c0 = model.encode(src)
+    logits, weights = model(src, tgt_in, return_weights=True)
+    outs = {"enc_h": enc_h, "h0": h0, "c0": c0, "logits": logits, "weights": weights}
+    result = {}
+    for name, t in outs.items():
+        if not torch.is_tensor(t):
+            raise TypeError(f"'{name}' is a {type(t).__name__}, expected a tensor")
+        result[f"{name}.shape"] = np.array(t.shape, dtype=np.int64)
+        result[f"{name}.on_meta"] = np.array(t.device.type == "meta")
+    return result
+
+
+def train_toy(m, c, p):
+    """The contract's training procedure on the toy task, from the case's initial weights.
+
+    Returns the losses and the teacher-forced logits on the test split: a row's greedy
+    decoding equals its target exactly when every teacher-forced argmax does, so the grader
+    scores exact match from these logits (verify.exact_match)."""
+    import toy_task
+
+    torch.set_num_threads(1)
+    train_src, train_tgt, _, _ = toy_task.make_splits()
+    model = toy_task.make_model(m, p["kind"], seed=0)
+    model.load_state_dict({n: _t(c[n]) for n in SEQ2SEQ_PARAMS if n in c}, strict=True)
+    losses = toy_task.train(model, train_src, train_tgt)
+    model.eval()
+    test_tgt = _t(c["test_tgt"])
+    with torch.no_grad():
+        logits = model(_t(c["test_src"]), test_tgt[:, :-1], _t(c["test_src"]) != toy_task.PAD_ID)
+    return {"losses": np.asarray(losses, dtype=np.float64), "logits": logits}
+
+
+# --- decoding ----------------------------------------------------------------------------------
+
+def greedy(m, c, p):
+    tokens, scores = m.greedy_decode(_model(m, c, p), _t(c["src"]), max_len=p["max_len"])
+    return {"tokens": tokens, "scores": scores}
+
+
+def beam(m, c, p):
+    tokens, scores = m.beam_search(_model(m, c, p), _t(c["src"]), beam_width=p["beam_width"],
+                                   max_len=p["max_len"])
+    return {"tokens": tokens, "scores": scores}
+
+
+def beam_vs_greedy(m, c, p):
+    """beam_search with width 1 and greedy_decode of the same source, both as returned."""
+    model = _model(m, c, p)
+    src = _t(c["src"])
+    b_tokens, b_scores = m.beam_search(model, src, beam_width=1, max_len=p["max_len"])
+    g_tokens, g_scores = m.greedy_decode(model, src[None], max_len=p["max_len"])
+    return {"beam_tokens": b_tokens, "beam_scores": b_scores, "greedy_tokens": g_tokens,
+            "greedy_scores": g_scores}
+
+
+def beam_exhaustive(m, c, p):
+    """beam_search wide enough to keep every hypothesis, and the student's own teacher-forced
+    logits on every prefix of the grid (the grader scores every possible result from them)."""
+    model = _model(m, c, p)
+    src = _t(c["src"])
+    tokens, scores = m.beam_search(model, src, beam_width=p["beam_width"], max_len=p["max_len"])
+    grid = _t(c["grid"])
+    with torch.no_grad():
+        grid_logits = model(src[None].expand(grid.shape[0], -1), grid)
+    return {"tokens": tokens, "scores": scores, "grid_logits": grid_logits}
