@@ -26,6 +26,7 @@ from .checks import CaseContext, describe_failure, diagnosable
 from .errors import BuildError
 from .grade import grade_files, prepare_workdir, preload
 from .mutants import apply_mutant, diagnose, load_catalog
+from .notebooks import starter_entries as notebook_starter_entries
 from .sandbox import Child, ChildJob
 from .starter import expected_starter, stale_files
 from .zipio import tree_entries, write_zip
@@ -101,7 +102,7 @@ def _record_mutants(bundle_dir, spec, inputs, expected, repo, name, visibilities
     with tempfile.TemporaryDirectory(prefix="autograder-mutants-") as tmp:
         for mutant in catalog:
             files = apply_mutant(mutant, repo.solution_dir(name), Path(tmp) / mutant.name, spec.files)
-            tests = [t for t in spec.tests if t.graded in mutant.graded]
+            tests = [t for t in spec.tests if t.graded in mutant.graded and t.diagnose]
             got = _record(bundle_dir, spec, inputs, files, visibilities, tests, strict=False)
             for test in tests:
                 for case in spec.casesets[test.cases].select(visibilities):
@@ -281,6 +282,7 @@ def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, P
         starter["conftest.py"] = _render("conftest.py.tmpl").encode()
         starter["test_selfcheck.py"] = _render("test_selfcheck.py.tmpl").encode()
         starter["README.md"] = _student_readme(spec).encode()
+        starter.update(notebook_starter_entries(repo, name, starter["README.md"]))  # NAME.ipynb, README section
         starter_zip = out_dir / f"{name}-starter.zip"
         write_zip(starter_zip, starter)
     log(f"{name}: wrote {grader_zip} and {starter_zip} ({time.monotonic() - start:.1f} s)")

@@ -139,7 +139,8 @@ def mutation_report(repo, name: str, bundle, log=None) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="autograder-mutation-") as tmp:
         for mutant in catalog:
             files = apply_mutant(mutant, repo.solution_dir(name), Path(tmp) / mutant.name, spec.files)
-            report = grade_files(bundle, files, ("hidden",), log=log)
+            report = grade_files(bundle, files, ("hidden",), log=log,
+                                 tests={t.id for t in spec.tests if t.diagnose})
             failing = [r for r in report.results if not r.passed]
             hint_line = f"Diagnosis: {mutant.hint}"
             other_hints = [m for m in catalog if m.name != mutant.name

@@ -95,6 +95,8 @@ TEST_FIELDS = {
     "limits": Fld("mapping", {}, "resource limits for this test (override defaults.limits)"),
     "hint": Fld("str", "", "one line shown to students when the test fails"),
     "blocks": Fld("mapping", {}, "output -> names of the equal blocks of its last axis (e.g. gates [i, f, o, g])"),
+    "diagnose": Fld("bool", True, "run in mutant analysis and match failures against the catalog; switch off "
+                                  "for long training checks"),
     "id": Fld("name", None, "set by the build in a bundle's copy of the spec; never written by hand"),
 }
 
@@ -151,6 +153,7 @@ class Test:
     limits: Limits = Limits()
     hint: str = ""
     blocks: dict = field(default_factory=dict)
+    diagnose: bool = True
 
     @property
     def graded(self) -> str:
@@ -246,6 +249,10 @@ class _Reader:
                 self.fail(path, f"must be greater than 0, got {v}")
             if v < 0:
                 self.fail(path, f"must not be negative, got {v}")
+            return v
+        if kind == "bool":
+            if not isinstance(v, bool):
+                self.fail(path, f"expected true or false, got {_show(v)}")
             return v
         if kind in ("names", "files", "list"):
             if not isinstance(v, list):
@@ -374,7 +381,7 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
             forward=t["forward"], upstream=dict(t["upstream"]), verify=t["verify"],
             banned=tuple(dict.fromkeys(list(defaults["banned"]) + list(t["banned"] or []))),
             limits=_limits(r, base_limits, t["limits"], f"{path}.limits"), hint=t["hint"],
-            blocks=_blocks(r, t["blocks"], f"{path}.blocks"),
+            blocks=_blocks(r, t["blocks"], f"{path}.blocks"), diagnose=t["diagnose"],
         )
         if test.name in names:
             r.fail(f"{path}.title", f"two tests are both named '{test.name}'")
