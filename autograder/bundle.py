@@ -15,9 +15,11 @@ Array keys: `in/<caseset>/<case>/<input>`, `out/<test id>/<case>/<output>`, and
 
 from __future__ import annotations
 
+import ctypes
 import importlib.util
 import json
 import sys
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +28,28 @@ from .arrays import read_npz
 from .errors import AutograderError
 from .spec import load_spec
 
-__all__ = ["Bundle", "input_key", "output_key"]
+__all__ = ["Bundle", "input_key", "output_key", "scrub_all"]
+
+_LIVE: "weakref.WeakSet[Bundle]" = weakref.WeakSet()
+
+
+def scrub_all() -> None:
+    """Zero and drop every array any bundle of this process holds.
+
+    Called in each child right after the fork, before student code is imported: the child's copy
+    of the grader's memory must not hold reference outputs (hidden or public) that code could find
+    with gc.get_objects(). The grader's own copy is untouched (copy on write).
+    """
+    for bundle in list(_LIVE):
+        for index in bundle._data.values():
+            for arrays in index.values():
+                for arr in arrays.values():
+                    if arr.nbytes:
+                        ctypes.memset(arr.ctypes.data, 0, arr.nbytes)
+                arrays.clear()
+            index.clear()
+        bundle._data.clear()
+        bundle._hints = None
 
 
 def input_key(caseset: str, case: str, name: str = "") -> str:
@@ -46,6 +69,7 @@ class Bundle:
         self._data: dict[str, dict] = {}
         self._verify = None
         self._hints = None
+        _LIVE.add(self)
 
     @property
     def probes_path(self) -> Path:

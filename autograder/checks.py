@@ -3,10 +3,12 @@
 - outputs:   every output against the reference, with the test's tolerance;
 - gradients: the backward outputs against the reference, then against central differences of
              the student's own forward pass (when the test names a forward probe);
-- unchanged: the probe's inputs are bit-for-bit what was sent, and every `X.before` output equals
-             its `X.after` (for caches and other state the probe snapshots);
-- property:  the outputs have the reference's names and shapes, then a function of the
-             assignment's verify.py judges them (weights sum to 1, a loss below a bound, ...).
+- unchanged: the call's results (`result:*` outputs) match the reference, the probe's inputs are
+             bit-for-bit what was sent, and every `X.before` output equals its `X.after` (for
+             caches and other state the probe snapshots);
+- property:  the outputs have the reference's names and shapes, those named in `outputs:` match
+             the reference, then a function of the assignment's verify.py judges them (weights
+             sum to 1, a loss below a bound, ...).
 
 A check returns None when the case passes, or one message for the student.
 """
@@ -24,13 +26,14 @@ __all__ = ["run_check", "describe_failure", "CaseContext", "diagnosable"]
 class CaseContext:
     """What a check needs for one case: the child, the test, the case and its data."""
 
-    def __init__(self, child, test, case, inputs, expected, deadline, verify_module=None):
+    def __init__(self, child, test, case, inputs, expected, deadline, verify_module=None, budget=None):
         self.child, self.test, self.case = child, test, case
         self.inputs, self.expected = inputs, expected
         self.deadline = deadline
         self.verify_module = verify_module
         self.failed_reply = None
         self.outputs = None  # what the test's own probe returned, for diagnosis
+        self.budget = budget  # the whole grade's budget in seconds, when it (not the test) sets the deadline
 
     def call(self, probe: str, inputs: dict | None = None, return_inputs: bool = False):
         reply = self.child.call(self.test.module, probe, self.inputs if inputs is None else inputs,
@@ -38,6 +41,8 @@ class CaseContext:
                                 params=self.case.params)
         if reply.failure is None and reply.banned:
             reply.failure = "banned"
+        if reply.failure == "timeout" and self.budget is not None:
+            reply.detail = f"budget:{self.budget:g}"
         if reply.failure is None and probe == self.test.probe and self.outputs is None:
             self.outputs = dict(reply.outputs)
             self.outputs.update({f"input:{k}": v for k, v in reply.inputs_after.items()})
@@ -92,6 +97,9 @@ def describe_failure(reply, test) -> str:
         return f"{who} raised {err.get('type')}: {err.get('message')}{at}"
     if reply.failure == "output":
         return f"{who} returned a value the grader cannot use: {err.get('message')}"
+    if reply.failure == "timeout" and reply.detail.startswith("budget:"):
+        return (f"{who} was stopped because the whole grade used up its time budget of {reply.detail[7:]} s "
+                "while this test ran; make the slow functions faster (see the timings of earlier tests)")
     if reply.failure == "timeout":
         return (f"{who} did not finish within this test's time limit of {limit} "
                 "(an endless loop, a blocking call, or far too slow: avoid Python loops over array entries)")
@@ -163,6 +171,12 @@ def check_unchanged(ctx: CaseContext) -> str | None:
     reply = ctx.call(ctx.test.probe, return_inputs=True)
     if reply.failure:
         return describe_failure(reply, ctx.test)
+    # The probe also returns the call's results (`result:*`): they must be right, so that a child
+    # which skipped the call (or forged the probe) earns nothing for inputs it never touched.
+    results = {k: v for k, v in ctx.expected.items() if k.startswith("result:")}
+    problem = _compare_all(reply.outputs, results, ctx.test, label=lambda k: k[len("result:"):])
+    if problem:
+        return f"this test looks at the inputs once the results are right, and they are not yet: {problem}"
     for name, sent in ctx.inputs.items():
         after = reply.inputs_after.get(name)
         if after is None or not same_bits(after, sent):
@@ -189,6 +203,10 @@ def check_property(ctx: CaseContext) -> str | None:
             return f"'{name}' is missing from what your code returned"
         if got.shape != exp.shape:
             return f"'{name}' has shape {got.shape}, expected {exp.shape}"
+    if test.outputs:  # outputs the case determines (say the loss before training) must match
+        problem = _compare_all(reply.outputs, _select(ctx.expected, test.outputs), test)
+        if problem:
+            return problem
     judge = getattr(ctx.verify_module, test.verify, None)
     if judge is None:
         raise LookupError(f"verify function {test.verify} is missing")

@@ -65,8 +65,8 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
     try:
         verify = bundle.verify_module() if test.kind == "property" else None
         for case in cases:
-            ctx = CaseContext(child, test, case, bundle.inputs(test.cases, case),
-                              bundle.expected(test.id, case), deadline, verify)
+            ctx = CaseContext(child, test, case, bundle.inputs(test.cases, case), bundle.expected(test.id, case),
+                              deadline, verify, budget=spec.budget if deadline == budget_deadline else None)
             problem = run_check(ctx)
             result.cases_run += 1
             if problem:

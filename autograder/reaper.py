@@ -10,6 +10,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import time
 
 __all__ = ["become_subreaper", "descendants", "kill_everything_from"]
 
@@ -90,18 +91,31 @@ def _reap(pid: int) -> None:
         pass
 
 
-def kill_everything_from(pid: int) -> None:
-    """Kill `pid`, its process group and all its descendants, including escaped ones; reap ours."""
-    for _ in range(5):
-        tree = descendants(pid)
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        _kill([pid, *tree])
-        orphans = [o for o in _orphans_from_other_sessions() if o != pid]  # `pid` is reaped by its owner
-        _kill(orphans)
+def kill_everything_from(pid: int, reap_pid) -> None:
+    """Kill `pid`, its process group and all its descendants, including escaped ones, and reap
+    everything that ends up as our child. `reap_pid()` waits for `pid` itself (its owner keeps the
+    exit status); processes killed from the tree are re-parented to us only after their parent
+    dies, so the orphan passes repeat until one finds nothing twice in a row."""
+    tree = descendants(pid)
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    _kill([pid, *tree])
+    reap_pid()
+    quiet = 0
+    for _ in range(200):  # bounded: at most about a second of waiting for stragglers
+        orphans = [o for o in _orphans_from_other_sessions() if o != pid]
+        alive = [p for p in tree if _stat(p) is not None]
+        if not orphans and not alive:
+            quiet += 1
+            if quiet >= 2:
+                return
+            time.sleep(0.002)
+            continue
+        quiet = 0
+        _kill(orphans + alive)
         for orphan in orphans:
             _reap(orphan)
-        if not tree and not orphans:
-            break
+        if alive and not orphans:
+            time.sleep(0.005)

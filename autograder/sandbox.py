@@ -216,8 +216,7 @@ class Child:
 
     def kill(self) -> None:
         """Kill the child, its process group and every process it started; reap it; idempotent."""
-        kill_everything_from(self.pid)
-        self._reap(block=True)
+        kill_everything_from(self.pid, lambda: self._reap(block=True))
         self.dead = True
 
     def close(self) -> None:

@@ -84,8 +84,8 @@ def additive_permuted(m, c, p):
 
 
 def additive_unchanged(m, c, p):
-    additive(m, c, p)
-    return {}
+    """The call's results (which must be right for the check to count); inputs come back on their own."""
+    return {f"result:{k}": v for k, v in additive(m, c, p).items()}
 
 
 def masked_dot(m, c, p):
@@ -126,8 +126,8 @@ def lstm_step_grads(m, c, p):
 
 
 def lstm_step_unchanged(m, c, p):
-    lstm_step(m, c, p)
-    return {}
+    """The call's results (which must be right for the check to count); inputs come back on their own."""
+    return {f"result:{k}": v for k, v in lstm_step(m, c, p).items()}
 
 
 _SEQ = ("x", "h0", "Wx", "Wh", "b")

@@ -3,7 +3,8 @@
 Runs only inside the sandboxed child, next to the student's module. `probe(m, c, p)` gets the
 student's module `m`, the case's arrays `c` and the case's parameters `p`. Gradient probes return
 gradients keyed by the input they belong to. `X.before` / `X.after` pairs let the grader see
-whether a call wrote into arrays it was given.
+whether a call wrote into arrays it was given; `result:*` outputs carry that call's results, which
+must be right for the check to count.
 """
 
 import numpy as np
@@ -24,11 +25,11 @@ def _leaves(obj, path="cache"):
 
 
 def _watch(cache, call):
-    """Run `call()` and return before/after copies of every array in `cache`."""
+    """Run `call()`; return its results (`result:i`) and before/after copies of every array in `cache`."""
     before = [(name, arr.copy()) for name, arr in _leaves(cache)]
-    call()
+    results = call()
     after = dict(_leaves(cache))
-    out = {}
+    out = {f"result:{i}": r for i, r in enumerate(results)}
     for name, arr in before:
         out[name + ".before"] = arr
         out[name + ".after"] = after.get(name, np.full(1, np.nan))
@@ -213,8 +214,9 @@ def clip_grad_norm(m, c, p):
 def clip_grad_norm_unchanged(m, c, p):
     grads = _grads(c)
     before = {name: arr.copy() for name, arr in grads.items()}
-    m.clip_grad_norm(grads, float(c["max_norm"]))
-    out = {}
+    clipped, total = m.clip_grad_norm(grads, float(c["max_norm"]))
+    out = {"result:total_norm": total}
+    out.update({f"result:{name}": clipped[name] for name in before})
     for name, arr in before.items():
         out[f"grads[{name!r}].before"] = arr
         out[f"grads[{name!r}].after"] = grads.get(name, np.full(1, np.nan))
