@@ -2,8 +2,10 @@
 
     autograder list
     autograder starter [NAME ...] [--check]
+    autograder notebooks [NAME ...] [--check] [--figures DIR]
     autograder build [NAME ...] [--out DIR]
     autograder grade NAME PATH [--json FILE] [--public-only] [--bundle DIR]
+    autograder grade-batch NAME DIR --out OUT [--jobs N] [--force] [--timeout S] [--public-only] [--bundle DIR]
     autograder gradescope [--root DIR]          (what run_autograder calls)
 """
 
@@ -53,6 +55,30 @@ def cmd_starter(args) -> int:
     return 0
 
 
+def cmd_notebooks(args) -> int:
+    from . import notebooks
+    from .repo import find_repo
+
+    repo = find_repo()
+    names = args.names or notebooks.notebook_names(repo)
+    if args.check:
+        problems = [p for name in names for p in notebooks.stale(repo, name) + notebooks.leaks(repo, name)]
+        for line in problems:
+            print(f"notebook: {line}", file=sys.stderr)
+        if problems:
+            print("run 'autograder notebooks' to regenerate the student notebooks", file=sys.stderr)
+            return 1
+        print("notebooks are up to date")
+        return 0
+    for name in names:
+        changed = notebooks.write_student(repo, name)
+        print(f"{name}: " + (f"wrote {notebooks.student_path(repo, name).relative_to(repo.root)}" if changed
+                             else "up to date"))
+        for path in notebooks.render_figures(repo, name, Path(args.figures)) if args.figures else []:
+            print(f"{name}: wrote {path}")
+    return 0
+
+
 def cmd_build(args) -> int:
     from .build import build_assignment
     from .repo import find_repo
@@ -94,6 +120,23 @@ def cmd_grade(args) -> int:
     return 0
 
 
+def cmd_grade_batch(args) -> int:
+    from .batch import grade_batch, summary
+
+    bundle = _load_bundle(args, args.name)
+    if bundle.spec.name != args.name:
+        raise AutograderError(f"the bundle is for '{bundle.spec.name}', not '{args.name}'")
+    if args.jobs is not None and args.jobs < 1:
+        raise AutograderError(f"--jobs {args.jobs}: give at least 1 worker")
+    visibilities = ("public",) if args.public_only else None
+    rows = grade_batch(bundle, Path(args.dir), Path(args.out), jobs=args.jobs, force=args.force,
+                       visibilities=visibilities, timeout=args.timeout)
+    print(summary(rows, bundle.spec))
+    print(f"wrote {Path(args.out) / 'grades.csv'}, {Path(args.out) / 'histogram.png'} and "
+          f"{Path(args.out) / 'results'}/<student>.json")
+    return 0
+
+
 def cmd_gradescope(args) -> int:
     from .gradescope import run
 
@@ -109,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("names", nargs="*", metavar="NAME")
     s.add_argument("--check", action="store_true", help="exit 1 if starter/ is stale, writing nothing")
     s.set_defaults(func=cmd_starter)
+    s = sub.add_parser("notebooks", help="regenerate the student notebooks from assignments/NAME/notebook.py "
+                                         "(or --check they are current and leak no solution)")
+    s.add_argument("names", nargs="*", metavar="NAME")
+    s.add_argument("--check", action="store_true", help="exit 1 if a notebook is stale or leaks solution text")
+    s.add_argument("--figures", metavar="DIR", help="also run each notebook against the reference solutions "
+                                                    "and save its figure:SLUG cells to DIR/NAME-SLUG.png")
+    s.set_defaults(func=cmd_notebooks)
     s = sub.add_parser("build", help="build and self-validate the Gradescope and starter zips")
     s.add_argument("names", nargs="*", metavar="NAME")
     s.add_argument("--out", default="dist", help="output folder (default: dist)")
@@ -120,6 +170,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--public-only", action="store_true", help="run only public cases (what the self-check sees)")
     s.add_argument("--bundle", metavar="DIR", help="grade with a built bundle folder instead of the repository")
     s.set_defaults(func=cmd_grade)
+    s = sub.add_parser("grade-batch", help="grade a folder of submissions in parallel into OUT (resumable)")
+    s.add_argument("name", metavar="NAME")
+    s.add_argument("dir", metavar="DIR", help="one folder or .zip per student, or an unzipped Gradescope export")
+    s.add_argument("--out", required=True, metavar="OUT", help="results/, grades.csv and histogram.png go here")
+    s.add_argument("--jobs", type=int, metavar="N", help="submissions graded at once (default: the number of CPUs)")
+    s.add_argument("--force", action="store_true", help="regrade submissions that already have results in OUT")
+    s.add_argument("--timeout", type=float, metavar="S",
+                   help="stop grading one submission after S seconds (default: the assignment's budget + 60)")
+    s.add_argument("--public-only", action="store_true", help="run only public cases")
+    s.add_argument("--bundle", metavar="DIR", help="grade with a built bundle folder instead of the repository")
+    s.set_defaults(func=cmd_grade_batch)
     s = sub.add_parser("gradescope", help="grade ROOT/submission into ROOT/results/results.json (run_autograder)")
     s.add_argument("--root", default="/autograder")
     s.set_defaults(func=cmd_gradescope)

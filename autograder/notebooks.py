@@ -1,0 +1,335 @@
+"""Student notebooks: a percent-format source per assignment, turned into a validated .ipynb.
+
+The source is `assignments/NAME/notebook.py`, plain Python that diffs well:
+
+    # %% [markdown]
+    # # Title, then text with equations: $h_t = \\tanh(a_t)$
+    # %%
+    x = 1
+    # %% tags=["figure:heatmap"]
+    plot(x)
+
+`# %%` starts a code cell, `# %% [markdown]` a markdown cell whose lines all start with `# `
+(or are `#` alone). Comment lines before the first cell are notes for instructors and are not
+published. In code cells, `# BEGIN SOLUTION` / `# END SOLUTION` mark an exercise exactly as in
+`solutions/` (inside a function body); the student notebook gets the stub. A code cell tagged
+`figure:SLUG` is the one whose image `autograder notebooks --figures DIR` saves as
+`DIR/NAME-SLUG.png`.
+
+The generated student notebook, outputs cleared, is committed at `starter/NAME/NAME.ipynb` and
+ships in the starter zip; a test fails when it is stale or when solution text leaks into it.
+Executing a notebook (CI, figures) runs the solution version against the reference modules in a
+scratch folder laid out like an unzipped starter.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import AutograderError, BuildError, MarkerError
+from .markers import make_stub, strip_solution_text
+
+__all__ = ["SOURCE", "Cell", "parse_source", "build_notebook", "notebook_names", "student_path",
+           "expected_student", "write_student", "stale", "leaks", "starter_entries", "stage_run",
+           "execute", "figures", "render_figures"]
+
+SOURCE = "notebook.py"
+_HEADER = re.compile(r"^# %%(?P<rest>.*)$")
+_HEADER_REST = re.compile(r"^(?:\s+\[(?P<kind>markdown)\])?(?:\s+tags=(?P<tags>\[.*\]))?\s*$")
+_FIGURE = "figure:"
+_MARKER_WORDS = re.compile(r"(BEGIN|END)\s+SOLUTION", re.IGNORECASE)  # as loose as markers.py's check
+_LEAK_MIN_CHARS = 26  # shorter solution lines ("return out, cache") are too common to count as leaks
+
+STUDENT_SECTION = """
+## The notebook
+
+`{name}.ipynb` walks through the assignment: the equations, a check cell after each function
+(it runs that function's public checks, one line per check), a small training run and the
+figures. You write your code in the `.py` files, not in the notebook; the notebook reloads them
+when you save. Cells marked as exercises in the notebook itself are not graded.
+
+- **Jupyter**: in this folder, `pip install numpy matplotlib jupyter` (and `torch` for the torch
+  assignments), then `jupyter lab {name}.ipynb` (or `jupyter notebook`).
+- **Colab**: open colab.research.google.com, *File > Upload notebook*, pick `{name}.ipynb`; then
+  upload `{name}-starter.zip` with the file pane on the left and run the notebook's first cell,
+  which unpacks it. Edit the `.py` files in Colab's file pane, and download them when you are
+  done: Colab forgets uploaded files when the session ends.
+
+Submitting is the same either way: upload the `.py` files listed above, not the notebook.
+"""
+
+
+@dataclass(frozen=True)
+class Cell:
+    kind: str  # "code" or "markdown"
+    source: str
+    tags: tuple[str, ...]
+    line: int  # 1-based line of the first source line in notebook.py
+
+
+def parse_source(text: str, filename: str = SOURCE) -> list[Cell]:
+    """The cells of a percent-format source; a malformed header or markdown line names its line."""
+    cells, current = [], None
+
+    def close():
+        if current is None:
+            return
+        kind, tags, start, lines = current
+        while lines and not lines[-1].strip():
+            lines.pop()
+        skip = 0
+        while skip < len(lines) and not lines[skip].strip():
+            skip += 1
+        if lines[skip:]:
+            cells.append(Cell(kind, "\n".join(lines[skip:]), tags, start + skip))
+
+    for no, line in enumerate(text.splitlines(), start=1):
+        m = _HEADER.match(line)
+        if m:
+            close()
+            rest = _HEADER_REST.match(m.group("rest"))
+            if not rest:
+                raise AutograderError(f"{filename}:{no}: malformed cell header {line!r}; write '# %%', "
+                                      "'# %% [markdown]', optionally followed by tags=[\"...\"]")
+            try:
+                tags = tuple(json.loads(rest.group("tags") or "[]"))
+            except json.JSONDecodeError as e:
+                raise AutograderError(f"{filename}:{no}: tags must be a JSON list of strings ({e.msg})") from None
+            if not all(isinstance(t, str) for t in tags):
+                raise AutograderError(f"{filename}:{no}: tags must be a JSON list of strings")
+            current = ("markdown" if rest.group("kind") else "code", tags, no + 1, [])
+        elif current is None:
+            if line.strip() and not line.startswith("#"):
+                raise AutograderError(f"{filename}:{no}: code before the first '# %%' cell header")
+        elif current[0] == "markdown":
+            if line.strip() and not (line == "#" or line.startswith("# ")):
+                raise AutograderError(f"{filename}:{no}: a markdown line must start with '# ' "
+                                      f"(or be '#' alone), got {line!r}")
+            current[3].append(line[2:])
+        else:
+            current[3].append(line)
+    close()
+    if not cells:
+        raise AutograderError(f"{filename}: no cells (start each one with a '# %%' line)")
+    return cells
+
+
+def _offset(cell: Cell) -> str:
+    return "\n" * (cell.line - 1)  # marker errors then name the line of notebook.py
+
+
+def _has_markers(cell: Cell) -> bool:
+    return bool(_MARKER_WORDS.search(cell.source))
+
+
+def _student_source(cell: Cell, filename: str) -> str:
+    if not _has_markers(cell):
+        return cell.source
+    if cell.kind == "markdown":
+        raise MarkerError(f"{filename}:{cell.line}: solution markers belong in code cells")
+    return make_stub(_offset(cell) + cell.source, filename)[cell.line - 1:].rstrip("\n")
+
+
+def _cell_id(source: str, seen: set) -> str:
+    base = hashlib.sha1(source.encode()).hexdigest()[:8]
+    cid, n = base, 1
+    while cid in seen:
+        n += 1
+        cid = f"{base}-{n}"
+    seen.add(cid)
+    return cid
+
+
+def build_notebook(cells: list[Cell], student: bool, filename: str = SOURCE):
+    """An nbformat v4 notebook (validated, no outputs): the student or the solution version."""
+    import nbformat
+    from nbformat import v4
+
+    nb = v4.new_notebook()
+    nb.metadata = {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                   "language_info": {"name": "python"}}
+    seen: set = set()
+    for cell in cells:
+        text = _student_source(cell, filename) if student else cell.source
+        new = v4.new_markdown_cell(text) if cell.kind == "markdown" else v4.new_code_cell(text)
+        new.id = _cell_id(cell.source, seen)  # ids from the full source: the same in both versions
+        if cell.tags:
+            new.metadata["tags"] = list(cell.tags)
+        nb.cells.append(new)
+    nbformat.validate(nb)
+    return nb
+
+
+def _dumps(nb) -> str:
+    import nbformat
+
+    return nbformat.writes(nb).rstrip("\n") + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# the repository's notebooks
+
+def notebook_names(repo) -> list[str]:
+    return sorted(p.parent.name for p in (repo.root / "assignments").glob(f"*/{SOURCE}"))
+
+
+def _source(repo, name: str) -> tuple[Path, str]:
+    path = repo.root / "assignments" / name / SOURCE
+    if not path.is_file():
+        raise AutograderError(f"assignments/{name}/{SOURCE}: no notebook source for '{name}' "
+                              f"(notebooks exist for: {', '.join(notebook_names(repo)) or 'none'})")
+    return path, path.read_text(encoding="utf-8")
+
+
+def _cells(repo, name: str) -> tuple[list[Cell], str]:
+    path, text = _source(repo, name)
+    rel = str(path.relative_to(repo.root))
+    return parse_source(text, rel), rel
+
+
+def student_path(repo, name: str) -> Path:
+    return repo.starter_dir(name) / f"{name}.ipynb"
+
+
+def expected_student(repo, name: str) -> str:
+    """The student notebook's file content: solutions stubbed, no outputs."""
+    cells, rel = _cells(repo, name)
+    return _dumps(build_notebook(cells, student=True, filename=rel))
+
+
+def write_student(repo, name: str) -> bool:
+    """Write starter/NAME/NAME.ipynb; True when it changed."""
+    text, path = expected_student(repo, name), student_path(repo, name)
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return True
+
+
+def stale(repo, name: str) -> list[str]:
+    path, rel = student_path(repo, name), f"starter/{name}/{name}.ipynb"
+    if not path.is_file():
+        return [f"{rel} is missing"]
+    if path.read_text(encoding="utf-8") != expected_student(repo, name):
+        return [f"{rel} differs from what assignments/{name}/{SOURCE} generates"]
+    return []
+
+
+def leaks(repo, name: str, text: str | None = None) -> list[str]:
+    """Solution lines (from the notebook's own exercises and from solutions/NAME/) found in `text`
+    (default: the committed student notebook), each as 'where: line'."""
+    if text is None:
+        path = student_path(repo, name)
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    cells = []
+    for cell in json.loads(text)["cells"] if text else []:
+        src = cell["source"]
+        cells.append(src if isinstance(src, str) else "".join(src))
+    student = "\n".join(cells)
+    found = []
+    own, rel = _cells(repo, name)
+    sources = [(rel, _offset(c) + c.source) for c in own if c.kind == "code" and _has_markers(c)]
+    sources += [(str(p.relative_to(repo.root)), p.read_text(encoding="utf-8"))
+                for p in sorted(repo.solution_dir(name).glob("*.py"))]
+    for where, source in sources:
+        for line in strip_solution_text(source, where):
+            if len(line) >= _LEAK_MIN_CHARS and line in student:
+                found.append(f"{where}: {line}")
+    return found
+
+
+def starter_entries(repo, name: str, readme: bytes) -> dict:
+    """What the starter zip gains from the notebook: NAME.ipynb, and README.md with a section on it.
+    Nothing when the assignment has no notebook; a BuildError when the committed one is stale."""
+    if not (repo.root / "assignments" / name / SOURCE).is_file():
+        return {}
+    problems = stale(repo, name) + [f"solution text in the student notebook: {x}" for x in leaks(repo, name)]
+    if problems:
+        raise BuildError(f"{name}: {'; '.join(problems)}; run 'autograder notebooks {name}'")
+    section = STUDENT_SECTION.format(name=name)
+    return {f"{name}.ipynb": student_path(repo, name).read_bytes(),
+            "README.md": readme.rstrip(b"\n") + b"\n" + section.encode()}
+
+
+# ---------------------------------------------------------------------------------------------
+# running a notebook against the reference
+
+def stage_run(repo, name: str, dest: Path, bundle_dir: Path | None = None) -> Path:
+    """A fresh folder laid out like an unzipped starter, with the reference modules in place of the
+    stubs and a self-check bundle (a copy of `bundle_dir`, else a public bundle staged here);
+    returns the path of the solution version of the notebook in it."""
+    from .build import stage_bundle
+
+    spec = repo.spec(name)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
+    if bundle_dir is not None:
+        shutil.copytree(bundle_dir, dest / "selfcheck")
+    else:
+        stage_bundle(repo, name, dest / "selfcheck", visibilities=("public",))
+    for f in spec.files:
+        shutil.copyfile(repo.solution_dir(name) / f, dest / f)
+    for f in spec.support:
+        shutil.copyfile(repo.assignment_dir(name) / f, dest / f)
+    cells, rel = _cells(repo, name)
+    nb_path = dest / f"{name}.ipynb"
+    nb_path.write_text(_dumps(build_notebook(cells, student=False, filename=rel)), encoding="utf-8")
+    return nb_path
+
+
+def execute(nb_path: Path, timeout: int = 300, strict: bool = True):
+    """Run every cell of the notebook at `nb_path` in a fresh python3 kernel started in its folder;
+    raises nbclient's CellExecutionError on the first failing cell. Returns the executed notebook
+    (also written back to `nb_path`)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(nb_path, as_version=4)
+    env = dict(os.environ)  # with autograder's one-thread settings for numpy and torch
+    if strict:
+        from .notebook_checks import STRICT_ENV
+        env[STRICT_ENV] = "1"
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(nb_path.parent)}})
+    try:
+        client.execute(env=env)
+    finally:
+        nb_path.write_text(_dumps(nb), encoding="utf-8")
+    return nb
+
+
+def figures(nb, name: str) -> dict[str, bytes]:
+    """'NAME-SLUG.png' -> the last PNG shown by each cell tagged figure:SLUG."""
+    out = {}
+    for cell in nb.cells:
+        for tag in cell.metadata.get("tags", []):
+            if tag.startswith(_FIGURE):
+                pngs = [o["data"]["image/png"] for o in cell.get("outputs", [])
+                        if "image/png" in o.get("data", {})]
+                if not pngs:
+                    raise AutograderError(f"{name}: the cell tagged {tag} showed no image")
+                out[f"{name}-{tag[len(_FIGURE):]}.png"] = base64.b64decode(pngs[-1])
+    return out
+
+
+def render_figures(repo, name: str, out_dir: Path) -> list[Path]:
+    """Run the notebook against the reference and save its tagged figures as out_dir/NAME-SLUG.png."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix=f"autograder-notebook-{name}-") as tmp:
+        nb = execute(stage_run(repo, name, Path(tmp) / name))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fname, png in figures(nb, name).items():
+        (out_dir / fname).write_bytes(png)
+        written.append(out_dir / fname)
+    return written

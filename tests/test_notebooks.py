@@ -1,0 +1,222 @@
+"""autograder/notebooks.py and notebook_checks.py: sources, student notebooks, leaks, the check
+helper, the starter hook, and every notebook executed top to bottom against the reference."""
+
+import json
+import re
+import shutil
+
+import nbformat
+import pytest
+
+from autograder.cli import main
+from autograder.errors import AutograderError, BuildError, MarkerError
+from autograder.markers import strip_solution_text
+from autograder.notebook_checks import STRICT_ENV, check
+from autograder.notebooks import (build_notebook, execute, expected_student, figures, leaks, notebook_names,
+                                  parse_source, stage_run, stale, starter_entries, student_path, write_student)
+from autograder.repo import Repo
+
+from conftest import ROOT
+
+NAMES = notebook_names(Repo(ROOT))
+
+SOURCE = '''\
+# Notes for instructors: not published.
+
+# %% [markdown]
+# # Demo
+#
+# The mean is $\\mu$.
+# %%
+import math
+
+# %% tags=["figure:demo", "extra"]
+def root(x):
+    """Square root, scaled."""
+    # BEGIN SOLUTION
+    return math.sqrt(x) * 1234.5
+    # END SOLUTION
+
+
+print(root(4))
+'''
+
+
+def test_parse_source_gives_cells_with_kinds_tags_and_lines():
+    cells = parse_source(SOURCE)
+    assert [c.kind for c in cells] == ["markdown", "code", "code"]
+    assert cells[0].source == "# Demo\n\nThe mean is $\\mu$."
+    assert cells[1].source == "import math"
+    assert cells[2].tags == ("figure:demo", "extra")
+    assert cells[2].line == 11 and cells[2].source.startswith("def root(x):")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("x = 1\n# %%\ny = 2\n", "notebook.py:1: code before the first '# %%' cell header"),
+    ("# %%\nx = 1\n# %% [raw]\n", "notebook.py:3: malformed cell header"),
+    ("# %% tags=[1]\nx = 1\n", "notebook.py:1: tags must be a JSON list of strings"),
+    ("# %% [markdown]\n# fine\nnot a comment\n", "notebook.py:3: a markdown line must start with '# '"),
+    ("# only a comment\n", "notebook.py: no cells"),
+])
+def test_malformed_sources_name_their_line(text, message):
+    with pytest.raises(AutograderError, match=re.escape(message)):
+        parse_source(text)
+
+
+def test_student_version_stubs_exercises_and_keeps_everything_else():
+    cells = parse_source(SOURCE)
+    student = build_notebook(cells, student=True)
+    solution = build_notebook(cells, student=False)
+    code = student.cells[2].source
+    assert 'raise NotImplementedError("root: not implemented yet")' in code
+    assert "1234.5" not in code and "SOLUTION" not in code
+    assert '"""Square root, scaled."""' in code and code.endswith("print(root(4))")
+    assert "1234.5" in solution.cells[2].source
+    assert [c.id for c in student.cells] == [c.id for c in solution.cells]
+    assert student.cells[2].metadata["tags"] == ["figure:demo", "extra"]
+
+
+def test_notebooks_are_valid_v4_without_outputs_and_reproducible():
+    a = build_notebook(parse_source(SOURCE), student=True)
+    b = build_notebook(parse_source(SOURCE), student=True)
+    nbformat.validate(a)
+    assert a.nbformat == 4 and a.metadata.kernelspec.name == "python3"
+    assert all(c.outputs == [] and c.execution_count is None for c in a.cells if c.cell_type == "code")
+    assert nbformat.writes(a) == nbformat.writes(b)
+
+
+def test_malformed_markers_name_the_line_of_the_source():
+    broken = SOURCE.replace("    # END SOLUTION\n", "")
+    with pytest.raises(MarkerError, match=r"notebook\.py:13: BEGIN SOLUTION is never closed"):
+        build_notebook(parse_source(broken), student=True, filename="notebook.py")
+    outside = "# %%\n# BEGIN SOLUTION\nx = 1\n# END SOLUTION\n"
+    with pytest.raises(MarkerError, match=r"notebook\.py:2: solution block is not inside a function"):
+        build_notebook(parse_source(outside), student=True, filename="notebook.py")
+    in_markdown = "# %% [markdown]\n# BEGIN SOLUTION\n"
+    with pytest.raises(MarkerError, match="solution markers belong in code cells"):
+        build_notebook(parse_source(in_markdown), student=True, filename="notebook.py")
+
+
+# ---------------------------------------------------------------------------------------------
+# the repository's notebooks
+
+def test_every_assignment_has_a_notebook(repo):
+    assert set(repo.names()) <= set(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_student_notebook_is_current(repo, name):
+    assert stale(repo, name) == [], f"run 'autograder notebooks {name}'"
+    nb = nbformat.read(student_path(repo, name), as_version=4)
+    nbformat.validate(nb)
+    assert all(c.outputs == [] for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_student_notebook_leaks_no_solution_text(repo, name):
+    assert leaks(repo, name) == []
+    assert "BEGIN SOLUTION" not in student_path(repo, name).read_text()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_planted_solution_line_is_found(repo, name):
+    module = sorted(repo.solution_dir(name).glob("*.py"))[0]
+    line = next(line for line in strip_solution_text(module.read_text()) if len(line) > 30)
+    nb = json.loads(expected_student(repo, name))
+    nb["cells"][-1]["source"] = nb["cells"][-1]["source"] + ["\n", line]
+    assert any(line in found for found in leaks(repo, name, json.dumps(nb)))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_check_cell_follows_every_publicly_checked_function(repo, name):
+    nb = nbformat.read(student_path(repo, name), as_version=4)
+    checked = [m for c in nb.cells if c.cell_type == "code" for m in re.findall(r'^check\("(\w+)"\)', c.source, re.M)]
+    public = list(dict.fromkeys(t.graded for t in repo.spec(name).tests if t.visibility == "public"))
+    assert checked == public
+
+
+def test_cli_check_fails_on_a_hand_edited_notebook_and_regenerating_repairs_it(tmp_path, capsys, monkeypatch):
+    for part in ("assignments", "solutions", "starter"):
+        shutil.copytree(ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["notebooks", "--check"]) == 0
+    path = tmp_path / "starter" / "rnn" / "rnn.ipynb"
+    path.write_text(path.read_text().replace("Recurrent networks", "Recurrent nets"))
+    assert main(["notebooks", "--check"]) == 1
+    assert "starter/rnn/rnn.ipynb differs from what assignments/rnn/notebook.py generates" in capsys.readouterr().err
+    with pytest.raises(BuildError, match="rnn: starter/rnn/rnn.ipynb differs"):
+        starter_entries(Repo(tmp_path), "rnn", b"# README\n")
+    assert main(["notebooks", "rnn"]) == 0
+    assert main(["notebooks", "--check"]) == 0
+    assert write_student(Repo(tmp_path), "rnn") is False
+
+
+def test_starter_gets_the_notebook_and_a_readme_section(repo):
+    entries = starter_entries(repo, "rnn", b"# Title\n\nText.\n")
+    assert entries["rnn.ipynb"] == student_path(repo, "rnn").read_bytes()
+    readme = entries["README.md"].decode()
+    assert readme.startswith("# Title\n\nText.\n") and "## The notebook" in readme
+    assert "jupyter lab rnn.ipynb" in readme and "rnn-starter.zip" in readme
+
+
+# ---------------------------------------------------------------------------------------------
+# check(): the public checks of one function, one line each
+
+@pytest.fixture
+def rnn_folder(repo, bundles, tmp_path):
+    """A starter-like folder: the stubs, and the rnn bundle as selfcheck/."""
+    shutil.copytree(bundles("rnn").root, tmp_path / "selfcheck")
+    for f in repo.spec("rnn").files:
+        shutil.copyfile(repo.starter_dir("rnn") / f, tmp_path / f)
+    return tmp_path
+
+
+def test_check_prints_one_line_per_public_test(repo, rnn_folder, capsys, monkeypatch):
+    monkeypatch.delenv(STRICT_ENV, raising=False)
+    shutil.copyfile(repo.solution_dir("rnn") / "rnn_layers.py", rnn_folder / "rnn_layers.py")
+    assert check("rnn_step_forward", "rnn_step_backward", folder=rnn_folder) is True
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == ["PASS  rnn_step_forward: output matches reference",
+                     "PASS  rnn_step_backward: gradients match reference and your forward"]
+
+
+def test_check_on_a_stub_prints_the_first_line_of_each_failure(rnn_folder, capsys, monkeypatch):
+    monkeypatch.delenv(STRICT_ENV, raising=False)
+    assert check("sigmoid", folder=rnn_folder) is False
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("FAIL  sigmoid: output matches reference without overflow: On the public case")
+    assert "not implemented yet" in out[0]
+    assert out[1] == "1 of 1 check(s) failed; 'pytest -k sigmoid' in this folder shows the whole message."
+    monkeypatch.setenv(STRICT_ENV, "1")
+    with pytest.raises(AssertionError, match="1 of 1 check"):
+        check("sigmoid", folder=rnn_folder)
+
+
+def test_check_names_the_known_functions_for_an_unknown_one(rnn_folder, capsys, monkeypatch):
+    monkeypatch.delenv(STRICT_ENV, raising=False)
+    assert check("lstm_step_fwd", folder=rnn_folder) is False
+    out = capsys.readouterr().out
+    assert "No public check for 'lstm_step_fwd' in 'rnn'; public checks exist for: rnn_step_forward," in out
+
+
+def test_check_outside_a_starter_folder_says_where_to_run(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv(STRICT_ENV, raising=False)
+    assert check("sigmoid", folder=tmp_path) is False
+    assert "No selfcheck/ folder in" in capsys.readouterr().out
+
+
+# ---------------------------------------------------------------------------------------------
+# every notebook, top to bottom, against the reference (CI)
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_top_to_bottom_against_the_reference(repo, bundles, name, tmp_path):
+    nb_path = stage_run(repo, name, tmp_path / name, bundle_dir=bundles(name).root)
+    nb = execute(nb_path, strict=True)  # raises on the first failing cell; a FAILed check raises too
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert "FAIL" not in printed and printed.count("PASS  ") >= len(
+        [t for t in repo.spec(name).tests if t.visibility == "public"])
+    tagged = [t for c in nb.cells for t in c.metadata.get("tags", []) if t.startswith("figure:")]
+    pngs = figures(nb, name)
+    assert len(pngs) == len(tagged) >= 1
+    assert all(png.startswith(b"\x89PNG") and len(png) > 10_000 for png in pngs.values())
