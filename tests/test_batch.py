@@ -1,0 +1,287 @@
+"""Batch grading: discovery, parallel workers that survive anything, the outputs, resuming."""
+
+import csv
+import json
+import os
+import shutil
+import signal
+import time
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import grade, reaper
+from autograder.batch import discover, grade_batch, summary
+from autograder.bundle import Bundle
+from autograder.cli import main
+
+from conftest import ROOT
+
+SOLUTION = ROOT / "solutions" / "rnn"
+FILES = ("rnn_layers.py", "captioning_rnn.py")
+CLIP_TIMEOUT = 1.0
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def submission(folder: Path, edits=None, prefix=None) -> Path:
+    """A copy of the reference in `folder`, with `edits` {file: (old, new)} and `prefix` {file: text} applied."""
+    folder.mkdir(parents=True)
+    for f in FILES:
+        text = (SOLUTION / f).read_text()
+        old, new = (edits or {}).get(f, ("", ""))
+        if old:
+            assert old in text, old
+            text = text.replace(old, new, 1)
+        (folder / f).write_text((prefix or {}).get(f, "") + text)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def quick_bundle(bundles, tmp_path_factory):
+    """The rnn bundle with a short time limit on the clip_grad_norm tests, where our hang is."""
+    root = tmp_path_factory.mktemp("quick") / "bundle"
+    shutil.copytree(bundles("rnn").root, root)
+    spec = json.loads((root / "assignment.json").read_text())
+    for test in spec["tests"]:
+        if test["target"].endswith(".clip_grad_norm"):
+            test["timeout"] = CLIP_TIMEOUT
+    (root / "assignment.json").write_text(json.dumps(spec))
+    return Bundle(root)
+
+
+def points(spec, keep=lambda t: True) -> float:
+    return sum(t.points for t in spec.tests if keep(t))
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return {row["student"]: row for row in csv.DictReader(f)}
+
+
+# ----------------------------------------------------------------------------- finding submissions
+
+
+def test_discover_takes_folders_and_zips_and_skips_the_rest(tmp_path):
+    (tmp_path / "bob").mkdir()
+    (tmp_path / "alice.zip").write_bytes(b"")
+    (tmp_path / "notes.txt").write_text("x")
+    (tmp_path / ".DS_Store").write_text("x")
+    (tmp_path / "__MACOSX").mkdir()
+    warnings = []
+    subs = discover(tmp_path, warn=warnings.append)
+    assert [(s.student, s.submission, s.key) for s in subs] == [("alice", "alice.zip", "alice"), ("bob", "bob", "bob")]
+    assert warnings == [f"skipped 1 entries of {tmp_path} that are neither folders nor zips: notes.txt"]
+
+
+def test_discover_gives_every_submission_its_own_results_file(tmp_path):
+    for name in ("Ann Lee", "Ann Lee.zip", "../x", "é"):
+        if name.endswith(".zip"):
+            (tmp_path / name).write_bytes(b"")
+        elif "/" not in name:
+            (tmp_path / name).mkdir()
+    keys = [s.key for s in discover(tmp_path, warn=lambda m: None)]
+    assert len(set(keys)) == len(keys) == 3
+    assert all(k and "/" not in k and " " not in k for k in keys)
+
+
+METADATA = """\
+submission_111:
+  :submitters:
+  - :name: Ada Lovelace
+    :sid: '0001'
+    :email: ada@example.edu
+  :created_at: 2025-03-01 12:00:00.123456789 -08:00
+  :score: !ruby/object:BigDecimal 18:0.1E2
+  :status: processed
+submission_222:
+  :submitters:
+  - :name: Alan Turing
+    :sid: '0002'
+    :email: alan@example.edu
+  - :name: Grace Hopper
+    :sid: '0003'
+    :email: grace@example.edu
+"""
+
+
+def export_folder(root: Path, metadata=METADATA) -> Path:
+    for sid in ("111", "222", "333"):
+        (root / f"submission_{sid}").mkdir(parents=True)
+    if metadata is not None:
+        (root / "submission_metadata.yml").write_text(metadata)
+    return root
+
+
+def test_a_gradescope_export_names_students_from_its_metadata(tmp_path):
+    warnings = []
+    subs = discover(export_folder(tmp_path / "assignment_9_export"), warn=warnings.append)
+    assert [(s.student, s.sid, s.email, s.submission) for s in subs] == [
+        ("Ada Lovelace", "0001", "ada@example.edu", "submission_111"),
+        ("Alan Turing + Grace Hopper", "0002;0003", "alan@example.edu;grace@example.edu", "submission_222"),
+        ("submission_333", "", "", "submission_333")]
+    assert subs[1].key == "Alan_Turing_Grace_Hopper"
+    assert warnings == ["submission_333 is not in submission_metadata.yml; naming it by its folder"]
+    # The unzipped export's own top folder is looked into.
+    assert [s.student for s in discover(tmp_path, warn=lambda m: None)][:1] == ["Ada Lovelace"]
+
+
+@pytest.mark.parametrize("metadata, says", [
+    (None, "looks like a Gradescope export without submission_metadata.yml"),
+    ("submission_111: [unclosed", "could not be read"),
+    ("!!python/object/apply:os.system ['echo pwned']", "could not be read"),
+    ("- just\n- a list\n", "is not a mapping"),
+    ("submission_111: {':submitters': 3}\n", "names no submitters"),
+])
+def test_a_missing_or_malformed_metadata_file_falls_back_to_folder_names(tmp_path, metadata, says):
+    warnings = []
+    subs = discover(export_folder(tmp_path, metadata), warn=warnings.append)
+    assert [s.student for s in subs] == ["submission_111", "submission_222", "submission_333"]
+    assert any(says in w for w in warnings), warnings
+
+
+# ----------------------------------------------------------------------------- grading a folder
+
+
+@pytest.fixture(scope="module")
+def mixed(tmp_path_factory):
+    """Correct, partial, hanging, crashing and zipped submissions, and the score each must get."""
+    root = tmp_path_factory.mktemp("mixed") / "submissions"
+    submission(root / "correct")
+    submission(root / "partial", {"rnn_layers.py": ("    total_norm = float(", "    raise ValueError('todo')\n"
+                                                                            "    total_norm = float(")})
+    submission(root / "hanging", {"rnn_layers.py": ("    total_norm = float(", "    while True:\n        pass\n"
+                                                                            "    total_norm = float(")})
+    submission(root / "crashing", prefix={"captioning_rnn.py": "import ctypes\nctypes.string_at(0)\n"})
+    with zipfile.ZipFile(root / "zipped.zip", "w") as zf:
+        for f in FILES:
+            zf.write(SOLUTION / f, f"homework/{f}")
+
+    def expected(spec):
+        clip = lambda t: t.graded == "clip_grad_norm"  # noqa: E731
+        full = spec.max_score
+        return {"correct": full, "zipped": full, "partial": full - points(spec, clip), "hanging": full - points(spec, clip),
+                "crashing": full - points(spec, lambda t: t.module == "captioning_rnn")}
+    return root, expected
+
+
+@pytest.mark.slow
+def test_a_mixed_folder_is_graded_resumed_and_forced(quick_bundle, mixed, tmp_path):
+    root, expected = mixed
+    spec = quick_bundle.spec
+    want = expected(spec)
+    assert 0 < want["crashing"] < want["partial"] == want["hanging"] < spec.max_score
+    out = tmp_path / "out"
+    rows = grade_batch(quick_bundle, root, out, jobs=2, progress=False)
+    assert {r.sub.student: r.score for r in rows} == want
+    assert all(r.graded_now and not r.error for r in rows)
+    table = read_csv(out / "grades.csv")
+    assert set(table) == set(want)
+    names = [t.name for t in spec.tests]
+    for student, score in want.items():
+        row = table[student]
+        assert float(row["score"]) == score and float(row["max"]) == spec.max_score and row["error"] == ""
+        assert sum(float(row[n]) for n in names) == score
+        data = json.loads((out / "results" / f"{student}.json").read_text())
+        assert data["score"] == score and [t["name"] for t in data["tests"]] == names
+    assert table["zipped"]["submission"] == "zipped.zip"
+    clip = next(n for n in names if n.startswith("clip_grad_norm: clipped"))
+    assert float(table["partial"][clip]) == 0 and float(table["correct"][clip]) == 1
+    said = {name: next(t["output"] for t in json.loads((out / "results" / f"{name}.json").read_text())["tests"]
+                       if t["name"] == clip) for name in ("partial", "hanging")}
+    assert "clip_grad_norm raised ValueError: todo" in said["partial"]
+    assert "did not finish within this test's time limit" in said["hanging"]
+    assert (out / "histogram.png").read_bytes()[:8] == PNG
+    text = summary(rows, spec)
+    assert "5 submissions (5 graded now" in text and "full marks: 2" in text and clip in text
+    assert reaper.descendants(os.getpid()) == []  # no worker or sandboxed child is left behind
+
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()}
+    again = grade_batch(quick_bundle, root, out, jobs=2, progress=False)
+    assert not any(r.graded_now for r in again)
+    assert {r.sub.student: r.score for r in again} == want
+    assert {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()} == stamps
+    assert read_csv(out / "grades.csv") == table
+
+    changed = tmp_path / "changed"  # another bundle: results are kept, with a warning
+    shutil.copytree(quick_bundle.root, changed)
+    (changed / "assignment.json").write_text((changed / "assignment.json").read_text() + "\n")
+    warnings = []
+    kept = grade_batch(Bundle(changed), root, out, jobs=2, progress=False, warn=warnings.append)
+    assert not any(r.graded_now for r in kept)
+    assert any("5 results" in w and "--force" in w for w in warnings), warnings
+
+    some = tmp_path / "some"  # --force regrades what DIR holds, even with results; two keep this quick
+    for name in ("partial", "crashing"):
+        shutil.copytree(root / name, some / name)
+    forced = grade_batch(quick_bundle, some, out, jobs=2, force=True, progress=False)
+    assert all(r.graded_now for r in forced) and {r.sub.student: r.score for r in forced} == {
+        "partial": want["partial"], "crashing": want["crashing"]}
+    assert {p.name for p in (out / "results").iterdir() if p.stat().st_mtime_ns > stamps[p.name]} == {
+        "partial.json", "crashing.json"}
+
+
+@pytest.mark.slow
+def test_a_dead_or_stuck_worker_costs_only_its_own_submission(quick_bundle, tmp_path, monkeypatch):
+    root = tmp_path / "submissions"
+    for name in ("doomed", "stuck", "survivor"):
+        submission(root / name, prefix={f: "raise SystemExit('no grading today')\n" for f in FILES})
+    real = grade.grade_path
+
+    def hostile(bundle, path, *args, **kw):  # runs in the forked worker, as an escaped student might
+        if path.name == "doomed":
+            os.kill(os.getpid(), signal.SIGKILL)
+        if path.name == "stuck":
+            time.sleep(600)
+        return real(bundle, path, *args, **kw)
+
+    monkeypatch.setattr(grade, "grade_path", hostile)
+    out = tmp_path / "out"
+    rows = {r.sub.student: r for r in grade_batch(quick_bundle, root, out, jobs=2, timeout=8, progress=False)}
+    assert rows["survivor"].error == "" and rows["survivor"].score == 0
+    assert "killed by SIGKILL" in rows["doomed"].error
+    assert "took longer than 8 s" in rows["stuck"].error
+    for name in ("doomed", "stuck"):
+        data = json.loads((out / "results" / f"{name}.json").read_text())
+        assert data["score"] == 0 and len(data["tests"]) == len(quick_bundle.spec.tests)
+        assert all(t["output"].startswith("Not graded:") for t in data["tests"])
+    assert reaper.descendants(os.getpid()) == []
+    assert "not graded: doomed" in summary(list(rows.values()), quick_bundle.spec)
+
+    monkeypatch.setattr(grade, "grade_path", real)  # a rerun tries the failed ones again, only those
+    survivor = (out / "results" / "survivor.json").stat().st_mtime_ns
+    again = {r.sub.student: r for r in grade_batch(quick_bundle, root, out, jobs=2, progress=False)}
+    assert again["doomed"].graded_now and again["stuck"].graded_now and not again["survivor"].graded_now
+    assert not any(r.error for r in again.values())
+    assert (out / "results" / "survivor.json").stat().st_mtime_ns == survivor
+
+
+@pytest.mark.slow
+def test_the_command_grades_a_gradescope_export(quick_bundle, tmp_path, capsys):
+    export = tmp_path / "export"
+    submission(export / "submission_111")
+    submission(export / "submission_222", prefix={"captioning_rnn.py": "raise ImportError('oops')\n"})
+    (export / "submission_metadata.yml").write_text(METADATA)
+    out = tmp_path / "out"
+    code = main(["grade-batch", "rnn", str(export), "--out", str(out), "--jobs", "2",
+                 "--bundle", str(quick_bundle.root)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    spec = quick_bundle.spec
+    assert "rnn: 2 submissions (2 graded now, 0 from earlier runs)" in printed and "full marks: 1" in printed
+    table = read_csv(out / "grades.csv")
+    assert float(table["Ada Lovelace"]["score"]) == spec.max_score
+    assert table["Ada Lovelace"]["sid"] == "0001" and table["Ada Lovelace"]["submission"] == "submission_111"
+    pair = table["Alan Turing + Grace Hopper"]
+    assert float(pair["score"]) == spec.max_score - points(spec, lambda t: t.module == "captioning_rnn")
+    assert sorted(p.name for p in (out / "results").iterdir()) == ["Ada_Lovelace.json", "Alan_Turing_Grace_Hopper.json"]
+    assert (out / "histogram.png").read_bytes()[:8] == PNG
+
+
+def test_the_command_refuses_a_missing_folder_and_a_bad_job_count(tmp_path, bundles, capsys):
+    bundle = str(bundles("rnn").root)
+    assert main(["grade-batch", "rnn", str(tmp_path / "nope"), "--out", str(tmp_path / "o"), "--bundle", bundle]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert main(["grade-batch", "rnn", str(tmp_path), "--out", str(tmp_path / "o"), "--jobs", "0",
+                 "--bundle", bundle]) == 2
+    assert "--jobs 0" in capsys.readouterr().err
