@@ -65,11 +65,22 @@ def write_npz(path, arrays: dict[str, np.ndarray]) -> None:
             zf.writestr(info, encode(np.asarray(arrays[name])))
 
 
-def read_npz(path) -> dict[str, np.ndarray]:
-    """Every array of an `.npz` (grader-owned data, still decoded without pickles)."""
-    out = {}
+def read_npz(path, pool: list | None = None) -> dict[str, np.ndarray]:
+    """Every array of an `.npz` (grader-owned data, still decoded without pickles).
+
+    All arrays are read-only views into one bytearray; when `pool` is given it is appended there,
+    so that its owner can zero every array at once (see bundle.scrub_all).
+    """
     with zipfile.ZipFile(path) as zf:
-        for info in zf.infolist():
-            if info.filename.endswith(".npy"):
-                out[info.filename[:-4]] = decode(zf.read(info))
+        members = [(info.filename[:-4], zf.read(info)) for info in zf.infolist() if info.filename.endswith(".npy")]
+    buffer = bytearray(sum(len(data) for _, data in members))
+    view, out, pos = memoryview(buffer), {}, 0
+    for name, data in members:
+        view[pos:pos + len(data)] = data
+        arr = decode(view[pos:pos + len(data)])
+        arr.flags.writeable = False
+        out[name] = arr
+        pos += len(data)
+    if pool is not None:
+        pool.append(buffer)
     return out
