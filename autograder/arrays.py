@@ -1,86 +1,128 @@
-"""Plain arrays in and out: `.npy` bytes without pickles, and byte-stable `.npz` files.
+"""Plain arrays in and out: raw bytes described by a small JSON-able index, never a pickle.
 
-Everything that crosses from a child to the grader goes through `decode`, which refuses pickled
-objects, object dtypes and anything larger than the caller allows.
+One format serves both the messages between grader and child (protocol.py) and the bundle's
+data files. An array travels as `[name, dtype, shape, nbytes]` (dtype a short string such as
+'<f8', '|b1', '<i8') plus its C-ordered bytes. `read_entry` checks every field of that index
+before it looks at a byte: only bool, integer and float dtypes are accepted, so nothing can ask
+for objects, strings or records, and the byte count must agree with the shape.
+
+A data file (`*.arrays`) is the 8-byte magic, the index length, the JSON index (names sorted,
+offsets 64-byte aligned), then the data: its bytes depend only on the arrays. `read_file` loads
+it into one private anonymous mapping, so that a forked child can drop every array at once
+(`mmap.madvise(MADV_DONTNEED)`) without copying a page (see bundle.scrub_all).
 """
 
 from __future__ import annotations
 
-import io
-import zipfile
+import json
+import mmap
+import re
+import struct
 
 import numpy as np
 
-__all__ = ["encode", "decode", "ArrayError", "write_npz", "read_npz", "PLAIN_KINDS", "FIXED_DATE"]
+__all__ = ["ArrayError", "PLAIN_KINDS", "describe", "read_entry", "write_file", "read_file", "MAGIC"]
 
 PLAIN_KINDS = "biuf"  # bool, signed int, unsigned int, float
-FIXED_DATE = (1980, 1, 1, 0, 0, 0)
+MAGIC = b"AGARR01\n"
+_ALIGN = 64
+_MAX_NDIM = 32
+_DTYPE = re.compile(r"[<>|=]?[biuf][1-9][0-9]?")
 
 
 class ArrayError(ValueError):
-    """A value is not a plain numeric array."""
+    """A value is not a plain numeric array, or its description does not fit its bytes."""
 
 
-def encode(arr: np.ndarray) -> bytes:
-    buf = io.BytesIO()
+def describe(name: str, arr) -> tuple[list, memoryview]:
+    """`([name, dtype, shape, nbytes], data)` for one array (copied only if not C-contiguous)."""
     arr = np.asarray(arr)
-    np.lib.format.write_array(buf, arr if arr.flags.c_contiguous else arr.copy(order="C"), allow_pickle=False)
-    return buf.getvalue()
+    if arr.dtype.hasobject or arr.dtype.kind not in PLAIN_KINDS or arr.dtype.fields is not None:
+        raise ArrayError(f"'{name}' has dtype {arr.dtype}; only bool, int and float arrays are accepted")
+    if not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr)
+    data = memoryview(arr.reshape(-1).view(np.uint8)) if arr.size else memoryview(b"")
+    return [name, arr.dtype.str, list(arr.shape), arr.nbytes], data
 
 
-def decode(data: bytes, max_bytes: int | None = None) -> np.ndarray:
-    """Read one `.npy` blob; never unpickles. Raises ArrayError with a reason.
-
-    The result is a read-only view of `data` (no copy): the grader only reads it.
-    """
-    buf = io.BytesIO(data)
+def _dtype(name: str, text) -> np.dtype:
+    refused = ArrayError(f"'{name}': dtype {text!r} is not accepted; use numbers (bool, int or float)")
+    if not isinstance(text, str) or not _DTYPE.fullmatch(text):
+        raise refused
     try:
-        version = np.lib.format.read_magic(buf)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(buf)
-        else:
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(buf)
-    except Exception as e:  # malformed header
-        raise ArrayError(f"not a valid array ({e})") from None
-    if dtype.hasobject or dtype.kind not in PLAIN_KINDS or dtype.fields is not None:
-        raise ArrayError(f"arrays of dtype {dtype} are not accepted; return numbers (bool, int or float)")
-    count = int(np.prod(shape, dtype=np.int64)) if shape else 1
-    if max_bytes is not None and count * dtype.itemsize > max_bytes:
-        raise ArrayError(f"array of shape {shape} is {count * dtype.itemsize} bytes, over the limit of {max_bytes}")
-    offset = buf.tell()
-    if len(data) - offset != count * dtype.itemsize:
-        raise ArrayError(f"not a valid array (header says {count * dtype.itemsize} bytes of data, "
-                         f"{len(data) - offset} follow)")
-    flat = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
-    return flat.reshape(shape, order="F" if fortran else "C")
+        dtype = np.dtype(text)
+    except TypeError:
+        raise refused from None
+    if dtype.kind not in PLAIN_KINDS:
+        raise refused
+    return dtype
 
 
-def write_npz(path, arrays: dict[str, np.ndarray]) -> None:
-    """An `.npz` whose bytes depend only on the arrays (sorted names, fixed dates)."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(arrays):
-            info = zipfile.ZipInfo(name + ".npy", date_time=FIXED_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            zf.writestr(info, encode(np.asarray(arrays[name])))
+def read_entry(entry, buffer, offset: int, max_bytes: int | None = None) -> tuple[str, np.ndarray]:
+    """Check one index entry and view its bytes at `offset` of `buffer` (no copy, read-only)."""
+    if not isinstance(entry, list) or len(entry) != 4 or not isinstance(entry[0], str):
+        raise ArrayError("(unnamed): its description is not [name, dtype, shape, nbytes]")
+    name, dtype, shape, nbytes = entry
+    dtype = _dtype(name, dtype)
+    if (not isinstance(shape, list) or len(shape) > _MAX_NDIM
+            or not all(type(n) is int and n >= 0 for n in shape)):
+        raise ArrayError(f"'{name}': shape {shape!r} is not a list of at most {_MAX_NDIM} sizes")
+    count = 1
+    for n in shape:
+        count *= n
+    size = count * dtype.itemsize
+    if type(nbytes) is not int or nbytes != size:
+        raise ArrayError(f"'{name}': {nbytes!r} bytes do not make an array of shape {tuple(shape)} and dtype {dtype}")
+    if max_bytes is not None and size > max_bytes:
+        raise ArrayError(f"'{name}': array of shape {tuple(shape)} is {size} bytes, over the limit of {max_bytes}")
+    if offset < 0 or offset + size > len(buffer):
+        raise ArrayError(f"'{name}': its {size} bytes are not all there")
+    arr = np.frombuffer(buffer, dtype=dtype, count=count, offset=offset).reshape(shape)
+    arr.flags.writeable = False
+    return name, arr
 
 
-def read_npz(path, pool: list | None = None) -> dict[str, np.ndarray]:
-    """Every array of an `.npz` (grader-owned data, still decoded without pickles).
-
-    All arrays are read-only views into one bytearray; when `pool` is given it is appended there,
-    so that its owner can zero every array at once (see bundle.scrub_all).
-    """
-    with zipfile.ZipFile(path) as zf:
-        members = [(info.filename[:-4], zf.read(info)) for info in zf.infolist() if info.filename.endswith(".npy")]
-    buffer = bytearray(sum(len(data) for _, data in members))
-    view, out, pos = memoryview(buffer), {}, 0
-    for name, data in members:
-        view[pos:pos + len(data)] = data
-        arr = decode(view[pos:pos + len(data)])
-        arr.flags.writeable = False
-        out[name] = arr
+def write_file(path, arrays: dict) -> None:
+    """A data file whose bytes depend only on the arrays (names sorted, fixed alignment)."""
+    index, chunks, pos = [], [], 0
+    for name in sorted(arrays):
+        entry, data = describe(name, arrays[name])
+        pad = -pos % _ALIGN
+        chunks += [b"\0" * pad, data]
+        pos += pad
+        index.append(entry + [pos])
         pos += len(data)
-    if pool is not None:
-        pool.append(buffer)
-    return out
+    head = json.dumps({"arrays": index}, separators=(",", ":")).encode()
+    with open(path, "wb") as f:
+        f.write(MAGIC + struct.pack("<Q", len(head)) + head)
+        for chunk in chunks:
+            f.write(chunk)
+
+
+def read_file(path) -> tuple[dict[str, np.ndarray], mmap.mmap]:
+    """Every array of a data file, as read-only views into one private anonymous mapping.
+
+    Returns (arrays, mapping): whoever holds the mapping may drop all of them at once."""
+    with open(path, "rb") as f:
+        prefix = f.read(len(MAGIC) + 8)
+        if len(prefix) != len(MAGIC) + 8 or prefix[:len(MAGIC)] != MAGIC:
+            raise ArrayError(f"{path} is not an array data file (it was written by another version?)")
+        (hlen,) = struct.unpack("<Q", prefix[len(MAGIC):])
+        try:
+            index = json.loads(f.read(hlen))["arrays"]
+        except (ValueError, KeyError, TypeError):
+            raise ArrayError(f"{path}: the index is damaged") from None
+        start = f.tell()
+        f.seek(0, 2)
+        size = f.tell() - start
+        f.seek(start)
+        mapping = mmap.mmap(-1, max(size, 1), flags=mmap.MAP_PRIVATE)
+        if f.readinto(mapping) != size:
+            raise ArrayError(f"{path} is truncated")
+    out = {}
+    for entry in index:
+        if not isinstance(entry, list) or len(entry) != 5 or type(entry[4]) is not int:
+            raise ArrayError(f"{path}: the index is damaged")
+        name, arr = read_entry(entry[:4], mapping, entry[4])
+        out[name] = arr
+    return out, mapping

@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .arrays import write_npz
+from .arrays import write_file
 from .bundle import Bundle, output_key
 from .cases import build_inputs, load_module_from
 from .checks import CaseContext, describe_failure, diagnosable
@@ -143,13 +143,13 @@ def stage_bundle(repo, name: str, dest: Path, visibilities=("public", "hidden"))
     (dest / "assignment.json").write_text(json.dumps(_bundle_spec_dict(spec, visibilities), indent=1) + "\n")
     for vis in visibilities:
         mine = {k: v for k, v in {**inputs, **expected, **mutant_arrays}.items() if _visibility_of(k, spec) == vis}
-        write_npz(dest / f"{vis}.npz", mine)
+        write_file(dest / f"{vis}.arrays", mine)
     return Bundle(dest)
 
 
 def derive_public_bundle(full: Bundle, dest: Path) -> Bundle:
     """The starter's bundle: the full bundle without hidden tests, hidden cases or hidden data."""
-    shutil.copytree(full.root, dest, ignore=shutil.ignore_patterns("hidden.npz", "assignment.json", "__pycache__"))
+    shutil.copytree(full.root, dest, ignore=shutil.ignore_patterns("hidden.arrays", "assignment.json", "__pycache__"))
     data = json.loads((full.root / "assignment.json").read_text())
     for cs in data["cases"].values():
         cs.pop("hidden", None)

@@ -7,24 +7,24 @@ Layout of a bundle folder (inside the grader zip it is `source/bundle/`; in a st
     verify.py         judges property tests; runs in the grader (optional)
     mutants.json      hints of the catalogued mistakes (optional; outputs under `mut/` keys)
     support/          files the probes and students may import (optional)
-    public.npz        inputs and reference outputs of public cases
-    hidden.npz        the same for hidden cases (grader zip only)
+    public.arrays     inputs and reference outputs of public cases (format: arrays.py)
+    hidden.arrays     the same for hidden cases (grader zip only)
 Array keys: `in/<caseset>/<case>/<input>`, `out/<test id>/<case>/<output>`, and
 `mut/<mutant>/<test id>/<case>/<output>` where a catalogued mistake gives other outputs.
 """
 
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import json
+import mmap
 import sys
 import weakref
 from pathlib import Path
 
 import numpy as np
 
-from .arrays import read_npz
+from .arrays import read_file
 from .errors import AutograderError
 from .spec import load_spec
 
@@ -38,18 +38,16 @@ def scrub_all() -> None:
 
     Called in each child right after the fork, before student code is imported: the child's copy
     of the grader's memory must not hold reference outputs (hidden or public) that code could find
-    with gc.get_objects(). The grader's own copy is untouched (copy on write).
+    with gc.get_objects(). Every array is a view into a private anonymous mapping; dropping the
+    child's pages of it (MADV_DONTNEED) makes them read as zeros there, copies nothing, and leaves
+    the grader's own pages untouched.
     """
     for bundle in list(_LIVE):
-        for buffer in bundle._pools:  # every array of the bundle is a view into one of these
-            if buffer:
-                ctypes.memset((ctypes.c_char * len(buffer)).from_buffer(buffer), 0, len(buffer))
-        for index in bundle._data.values():
-            for arrays in index.values():
-                arrays.clear()
-            index.clear()
-        bundle._data.clear()
+        for mapping in bundle._pools:
+            mapping.madvise(mmap.MADV_DONTNEED)
         bundle._hints = None
+    # The arrays stay where they are (zeros now): freeing thousands of them here would write to
+    # as many pages shared with the grader, each copied on write, for nothing.
 
 
 def input_key(caseset: str, case: str, name: str = "") -> str:
@@ -69,7 +67,7 @@ class Bundle:
         self._data: dict[str, dict] = {}
         self._verify = None
         self._hints = None
-        self._pools: list[bytearray] = []  # the buffers behind every loaded array
+        self._pools: list[mmap.mmap] = []  # the mappings behind every loaded array
         _LIVE.add(self)
 
     @property
@@ -81,16 +79,18 @@ class Bundle:
         return self.root / "support"
 
     def visibilities(self) -> tuple[str, ...]:
-        return tuple(v for v in ("public", "hidden") if (self.root / f"{v}.npz").is_file())
+        return tuple(v for v in ("public", "hidden") if (self.root / f"{v}.arrays").is_file())
 
     def _arrays(self, visibility: str) -> dict:
         """Prefix ('in/<caseset>/<case>/' or 'out/<test>/<case>/') -> {name: array}, loaded once."""
         if visibility not in self._data:
-            path = self.root / f"{visibility}.npz"
+            path = self.root / f"{visibility}.arrays"
             if not path.is_file():
                 raise AutograderError(f"{path} is missing: this bundle has no {visibility} cases")
+            arrays, mapping = read_file(path)
+            self._pools.append(mapping)
             index: dict[str, dict] = {}
-            for key, arr in read_npz(path, self._pools).items():
+            for key, arr in arrays.items():
                 prefix, _, name = key.rpartition("/")
                 index.setdefault(prefix + "/", {})[name] = arr
             self._data[visibility] = index

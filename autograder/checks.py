@@ -20,7 +20,9 @@ import numpy as np
 from .compare import compare, same_bits
 from .gradcheck import ForwardFailed, GradChecker
 
-__all__ = ["run_check", "describe_failure", "CaseContext", "diagnosable"]
+__all__ = ["run_check", "describe_failure", "CaseContext", "diagnosable", "BATCH_BYTES"]
+
+BATCH_BYTES = 4 << 20  # inputs sent in one batched request, at most (about)
 
 
 class CaseContext:
@@ -49,6 +51,24 @@ class CaseContext:
         if reply.failure is not None:
             self.failed_reply = reply
         return reply
+
+    def call_many(self, probe: str, batch: list[dict]):
+        """The probe on every input set of `batch`, in as few round trips as the size limits allow."""
+        per_set = max(1, sum(arr.nbytes for arr in batch[0].values())) if batch else 1
+        chunk = max(1, min(len(batch), BATCH_BYTES // per_set))
+        many = []
+        for start in range(0, len(batch), chunk):
+            reply = self.child.call_many(self.test.module, probe, batch[start:start + chunk], self.deadline,
+                                         seed=self.case.seed, params=self.case.params)
+            if reply.failure is None and reply.banned:
+                reply.failure = "banned"
+            if reply.failure is not None:
+                if reply.failure == "timeout" and self.budget is not None:
+                    reply.detail = f"budget:{self.budget:g}"
+                self.failed_reply = reply
+                return reply, None
+            many += reply.many
+        return None, many
 
 
 def diagnosable(ctx) -> dict | None:
@@ -150,15 +170,15 @@ def check_gradients(ctx: CaseContext) -> str | None:
     if problem or not test.forward:
         return problem
 
-    def forward(inputs):
-        r = ctx.call(test.forward, inputs)
-        if r.failure:
-            raise ForwardFailed(r)
-        return r.outputs
+    def forward_many(batch):
+        failed, many = ctx.call_many(test.forward, batch)
+        if failed:
+            raise ForwardFailed(failed)
+        return many
 
     upstream = {out: (None if src is None else ctx.inputs[src].astype(np.float64))
                 for out, src in test.upstream.items()}
-    checker = GradChecker(forward, upstream, seed=ctx.case.seed)
+    checker = GradChecker(None, upstream, seed=ctx.case.seed, forward_many=forward_many)
     try:
         return checker.check(ctx.inputs, {k: v for k, v in grads.items() if k in ctx.inputs})
     except ForwardFailed as e:

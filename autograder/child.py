@@ -6,11 +6,12 @@ returns into the grader's code: `serve` always ends in `os._exit`.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import os
 import random
 import sys
 import traceback
+import types
 
 import numpy as np
 
@@ -48,11 +49,25 @@ def to_plain(name: str, value) -> np.ndarray:
     return arr
 
 
-def _load_module(name: str, path: str):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
+_PROBES_CODE: dict = {}
+
+
+def probes_code(path: str):
+    """The compiled probes.py, compiled once in the grader (before forking) per version of the file."""
+    st = os.stat(path)
+    key = (path, st.st_mtime_ns, st.st_size)
+    if key not in _PROBES_CODE:
+        _PROBES_CODE.clear()
+        with open(path, "rb") as f:
+            _PROBES_CODE[key] = compile(f.read(), path, "exec", dont_inherit=True)
+    return _PROBES_CODE[key]
+
+
+def _load_probes(path: str):
+    module = types.ModuleType("_autograder_probes")
+    module.__file__ = path
+    sys.modules[module.__name__] = module
+    exec(probes_code(path), module.__dict__)
     return module
 
 
@@ -153,7 +168,8 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
-    probes = _load_module("_autograder_probes", job.probes_path)
+    plan = harden.ban_plan(job.banned)  # made by the grader before the fork: no scan here
+    probes = _load_probes(job.probes_path)
     as_root = os.geteuid() == 0
     if as_root:
         harden.leave_network()
@@ -162,7 +178,7 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
     if as_root:
         harden.drop_privileges(uid, gid)
     banned_used: list[str] = []
-    harden.install_bans(job.banned, banned_used)
+    harden.install_bans(plan, banned_used)
 
     modules, import_error = {}, None
     for name in job.modules:
@@ -171,8 +187,8 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
         except BaseException as exc:  # includes SystemExit and KeyboardInterrupt from student code
             import_error = dict(_describe_exception(exc, job.workdir), stage="import", module=name)
             break
-    # A second install catches banned callables the student's imports brought in.
-    harden.install_bans(job.banned, banned_used)
+    # A second pass catches banned callables that modules the student's imports loaded expose.
+    harden.install_bans(plan, banned_used, plan.scan(plan.new_modules()))
 
     while True:
         try:
@@ -188,30 +204,42 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
             _send(rep_fd, {"ok": False, "error": {"type": "GraderError", "stage": "internal", "where": None,
                                                   "message": f"probes.py has no probe {meta['probe']!r}"}})
             continue
-        try:
-            _seed_everything(int(meta.get("seed", 0)))
-        except BaseException as exc:  # student code may have broken the random modules at import
-            err = dict(_describe_exception(exc, job.workdir), stage="call")
-            _send(rep_fd, {"ok": False, "error": err, "banned": banned_used})
-            continue
-        try:
-            result = probe(module, arrays, dict(meta.get("params") or {}))
-            if not isinstance(result, dict):
-                raise TypeError(f"probe {meta['probe']} returned {type(result).__name__}, not a dict")
-            outputs = {}
-            for key, value in result.items():
-                outputs[key] = to_plain(key, value)
-        except NotPlain as exc:
-            _send(rep_fd, {"ok": False, "banned": banned_used,
-                           "error": {"type": "WrongType", "stage": "output", "message": str(exc), "where": None}})
-            continue
-        except BaseException as exc:
-            err = dict(_describe_exception(exc, job.workdir), stage="call")
-            if isinstance(exc, harden.BannedCall):
-                err["type"] = "BannedCall"
-            _send(rep_fd, {"ok": False, "error": err, "banned": banned_used})
-            continue
-        sent = {f"out/{k}": v for k, v in outputs.items()}
-        if meta.get("return_inputs"):
-            sent.update({f"in/{k}": v for k, v in arrays.items()})
-        _send(rep_fd, {"ok": True, "banned": banned_used}, sent)
+        batch = meta.get("batch")
+        if batch is None:  # one call
+            sent, error = _call(probe, module, arrays, meta, job.workdir)
+        else:  # the same probe on several input sets, '<i>/<name>' -> outputs '<i>/<name>'
+            sent, error = {}, None
+            for i in range(int(batch)):
+                prefix = f"{i}/"
+                one = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+                got, error = _call(probe, module, one, meta, job.workdir)
+                if error is not None:
+                    break
+                sent.update({prefix + k: v for k, v in got.items()})
+        if error is not None:
+            _send(rep_fd, {"ok": False, "error": error, "banned": banned_used})
+        else:
+            _send(rep_fd, {"ok": True, "banned": banned_used}, sent)
+
+
+def _call(probe, module, arrays: dict, meta: dict, workdir: str):
+    """Run one probe call: (arrays to send back, None), or (None, a description of the failure)."""
+    try:
+        _seed_everything(int(meta.get("seed", 0)))
+    except BaseException as exc:  # student code may have broken the random modules at import
+        return None, dict(_describe_exception(exc, workdir), stage="call")
+    try:
+        result = probe(module, arrays, dict(meta.get("params") or {}))
+        if not isinstance(result, dict):
+            raise TypeError(f"probe {meta['probe']} returned {type(result).__name__}, not a dict")
+        sent = {f"out/{key}": to_plain(key, value) for key, value in result.items()}
+    except NotPlain as exc:
+        return None, {"type": "WrongType", "stage": "output", "message": str(exc), "where": None}
+    except BaseException as exc:
+        err = dict(_describe_exception(exc, workdir), stage="call")
+        if isinstance(exc, harden.BannedCall):
+            err["type"] = "BannedCall"
+        return None, err
+    if meta.get("return_inputs"):
+        sent.update({f"in/{k}": v for k, v in arrays.items()})
+    return sent, None

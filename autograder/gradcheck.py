@@ -1,10 +1,13 @@
 """Numerical gradients of the student's own forward pass, driven from the grader.
 
 Fail cheaply, explain expensively: for each input, one random unit direction v compares the
-directional derivative (L(x + h v) - L(x - h v)) / 2h with <grad, v> (two forward calls, in
-float64). Only an input that fails this gets the element-wise pass, which names the entry whose
+directional derivative (L(x + h v) - L(x - h v)) / 2h with <grad, v> (two forward evaluations,
+in float64). Only an input that fails this gets the element-wise pass, which names the entry whose
 numerical and analytical derivatives disagree most. L = sum over outputs of <upstream, output>.
 The child only evaluates the forward pass; every derivative is computed here.
+
+Evaluations are asked for in batches (`forward_many`): the base point and every projection of a
+case go to the child in one round trip, and the element-wise pass in one more.
 """
 
 from __future__ import annotations
@@ -29,19 +32,30 @@ class ForwardFailed(Exception):
 
 
 class GradChecker:
-    """Checks analytical gradients against central differences of `forward(inputs) -> outputs`."""
+    """Checks analytical gradients against central differences of `forward(inputs) -> outputs`.
 
-    def __init__(self, forward, upstream: dict, seed: int, step: float = STEP, rtol: float = RTOL):
-        self.forward = forward
+    `forward_many(list of inputs) -> list of outputs`, when given, evaluates a batch at once;
+    `calls` counts forward evaluations and `batches` the batches asked for."""
+
+    def __init__(self, forward, upstream: dict, seed: int, step: float = STEP, rtol: float = RTOL,
+                 forward_many=None):
+        self.forward_many = forward_many or (lambda batch: [forward(inputs) for inputs in batch])
         self.upstream = upstream  # output name -> array, or None for a scalar output weighed by 1
         self.rng = np.random.default_rng(seed)
         self.step = step
         self.rtol = rtol
         self.calls = 0
+        self.batches = 0
+
+    def losses(self, batch: list) -> list[float]:
+        self.calls += len(batch)
+        self.batches += 1
+        return [self._weigh(outputs) for outputs in self.forward_many(batch)]
 
     def loss(self, inputs: dict) -> float:
-        self.calls += 1
-        outputs = self.forward(inputs)
+        return self.losses([inputs])[0]
+
+    def _weigh(self, outputs: dict) -> float:
         total = 0.0
         for name, up in self.upstream.items():
             if name not in outputs:
@@ -50,11 +64,13 @@ class GradChecker:
             total += float(out.sum()) if up is None else float(np.sum(out * up))
         return total
 
-    def _derivative(self, inputs: dict, name: str, direction: np.ndarray) -> float:
+    def _pair(self, inputs: dict, name: str, direction: np.ndarray) -> list[dict]:
         base = inputs[name]
-        plus = dict(inputs, **{name: base + self.step * direction})
-        minus = dict(inputs, **{name: base - self.step * direction})
-        return (self.loss(plus) - self.loss(minus)) / (2 * self.step)
+        return [dict(inputs, **{name: base + self.step * direction}),
+                dict(inputs, **{name: base - self.step * direction})]
+
+    def _derivatives(self, losses: list[float]) -> list[float]:
+        return [(losses[i] - losses[i + 1]) / (2 * self.step) for i in range(0, len(losses), 2)]
 
     def _close(self, numerical: float, analytical: float, scale: float) -> bool:
         atol = 1e-8 * max(1.0, scale)
@@ -63,7 +79,7 @@ class GradChecker:
     def check(self, inputs: dict, grads: dict) -> str | None:
         """None when every gradient in `grads` agrees with the forward pass; else an explanation."""
         inputs = {k: (v.astype(np.float64) if v.dtype.kind == "f" else v) for k, v in inputs.items()}
-        scale = abs(self.loss(inputs))
+        probed, batch = [], [inputs]
         for name in sorted(grads):
             grad = np.asarray(grads[name], dtype=np.float64)
             x = inputs.get(name)
@@ -71,11 +87,13 @@ class GradChecker:
                 continue
             v = self.rng.standard_normal(x.shape)
             v /= np.linalg.norm(v) or 1.0
-            numerical = self._derivative(inputs, name, v)
-            analytical = float(np.sum(grad * v))
-            if self._close(numerical, analytical, scale):
-                continue
-            return self.explain(inputs, name, grad, numerical, analytical, scale)
+            probed.append((name, grad, float(np.sum(grad * v))))
+            batch += self._pair(inputs, name, v)
+        losses = self.losses(batch)
+        scale = abs(losses[0])
+        for (name, grad, analytical), numerical in zip(probed, self._derivatives(losses[1:])):
+            if not self._close(numerical, analytical, scale):
+                return self.explain(inputs, name, grad, numerical, analytical, scale)
         return None
 
     def explain(self, inputs, name, grad, numerical, analytical, scale) -> str:
@@ -86,11 +104,13 @@ class GradChecker:
         flat = np.arange(x.size)
         if x.size > ELEMENTWISE_CAP:
             flat = np.sort(self.rng.choice(x.size, ELEMENTWISE_CAP, replace=False))
-        worst, worst_gap = None, -1.0
+        batch = []
         for i in flat:
             e = np.zeros(x.size)
             e[i] = 1.0
-            num = self._derivative(inputs, name, e.reshape(x.shape))
+            batch += self._pair(inputs, name, e.reshape(x.shape))
+        worst, worst_gap = None, -1.0
+        for i, num in zip(flat, self._derivatives(self.losses(batch))):
             ana = float(grad.reshape(-1)[i])
             gap = abs(num - ana) / (1e-8 * max(1.0, scale) + self.rtol * max(abs(num), abs(ana)))
             if gap > worst_gap:

@@ -18,7 +18,7 @@ from pathlib import Path
 from .checks import CaseContext, diagnosable, run_check
 from .mutants import diagnose
 from .results import Report, TestResult
-from .sandbox import Child, ChildJob, warm
+from .sandbox import Child, ChildJob, reap_pending, warm
 
 __all__ = ["grade_files", "grade_path", "preload", "prepare_workdir"]
 
@@ -83,7 +83,7 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
         problem = ("The grader itself failed while running this test; this is not your fault. "
                    "Please tell the course staff.")
     finally:
-        child.close()
+        child.close(wait=False)  # reaped before the next fork, or at the end of the grade
     if problem is None and not cases:
         problem = "This test has no cases to run here."
     lines = []
@@ -132,6 +132,7 @@ def grade_files(bundle, files: dict, visibilities=("public", "hidden"), notes=()
             if progress:
                 progress(res)
     finally:
+        reap_pending()  # every child and what it started is gone before the report exists
         shutil.rmtree(workdir, ignore_errors=True)
     return Report(spec.name, spec.title, results, time.monotonic() - start, list(notes))
 

@@ -13,7 +13,8 @@ import os
 import resource
 import sys
 
-__all__ = ["apply_limits", "drop_privileges", "leave_network", "install_bans", "SANDBOX_USER", "sandbox_ids"]
+__all__ = ["apply_limits", "drop_privileges", "leave_network", "install_bans", "ban_plan", "BanPlan",
+           "SANDBOX_USER", "sandbox_ids"]
 
 SANDBOX_USER = "autograder-student"
 _CLONE_NEWNET = 0x40000000
@@ -103,22 +104,58 @@ def _resolve(dotted: str):
     return None
 
 
-def install_bans(names, record: list) -> None:
-    """Replace each banned callable, wherever a loaded module exposes it, by one that refuses.
+class BanPlan:
+    """The banned callables (the objects themselves) and every place a loaded module exposes them.
 
-    The refusal is recorded in `record` (reported to the grader even if the student catches
-    the exception) and raised as BannedCall naming the function.
-    """
-    if not names:
-        return
-    targets = {}
-    for dotted in names:
-        obj = _resolve(dotted)
-        if obj is not None:
-            targets[id(obj)] = (dotted, obj)
-    if not targets:
-        return
+    Finding the places means reading every loaded module's namespace (about 0.1 s with torch
+    loaded), so the grader makes the plan once, before forking; each child only rebinds the
+    places, then looks through the modules that the student's imports added."""
 
+    def __init__(self, names):
+        self.names = tuple(names)
+        self.originals = {}  # id -> (dotted name, object)
+        for dotted in self.names:
+            obj = _resolve(dotted)
+            if obj is not None:
+                self.originals[id(obj)] = (dotted, obj)
+        self.known = set(sys.modules)
+        self.sites = self.scan(list(sys.modules.values()))
+
+    def scan(self, modules) -> list:
+        """(module, attribute, object) wherever one of `modules` exposes a banned object."""
+        sites = []
+        if not self.originals:
+            return sites
+        for mod in modules:
+            namespace = getattr(mod, "__dict__", None)
+            if not isinstance(namespace, dict):
+                continue
+            for attr, value in list(namespace.items()):
+                hit = self.originals.get(id(value))
+                if hit is not None and hit[1] is value:
+                    sites.append((mod, attr, value))
+        return sites
+
+    def new_modules(self) -> list:
+        return [mod for name, mod in list(sys.modules.items()) if name not in self.known]
+
+
+_PLANS: dict = {}
+
+
+def ban_plan(names) -> BanPlan:
+    """The plan for `names`, made again only when modules were loaded since."""
+    key = tuple(names)
+    plan = _PLANS.get(key)
+    if plan is None or len(plan.known) != len(sys.modules) or not plan.known.issuperset(sys.modules):
+        plan = _PLANS[key] = BanPlan(key)
+    return plan
+
+
+def install_bans(plan: BanPlan, record: list, sites=None) -> None:
+    """Replace each banned callable at `sites` (default: every place the plan found) by one that
+    refuses. The refusal is recorded in `record` (reported to the grader even if the student
+    catches the exception) and raised as BannedCall naming the function."""
     def make(dotted, original):
         if isinstance(original, type):
             def __init__(self, *a, **k):
@@ -132,15 +169,12 @@ def install_bans(names, record: list) -> None:
         refused.__name__ = getattr(original, "__name__", "banned")
         return refused
 
-    replacements = {key: make(dotted, obj) for key, (dotted, obj) in targets.items()}
-    for mod in list(sys.modules.values()):
-        namespace = getattr(mod, "__dict__", None)
-        if not isinstance(namespace, dict):
-            continue
-        for attr, value in list(namespace.items()):
-            repl = replacements.get(id(value))
-            if repl is not None and targets[id(value)][1] is value:
-                try:
-                    setattr(mod, attr, repl)
-                except (AttributeError, TypeError):
-                    pass
+    replacements = {}
+    for mod, attr, original in plan.sites if sites is None else sites:
+        key = id(original)
+        if key not in replacements:
+            replacements[key] = make(plan.originals[key][0], original)
+        try:
+            setattr(mod, attr, replacements[key])
+        except (AttributeError, TypeError):
+            pass

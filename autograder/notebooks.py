@@ -10,11 +10,13 @@ The source is `assignments/NAME/notebook.py`, plain Python that diffs well:
     plot(x)
 
 `# %%` starts a code cell, `# %% [markdown]` a markdown cell whose lines all start with `# `
-(or are `#` alone). Comment lines before the first cell are notes for instructors and are not
-published. In code cells, `# BEGIN SOLUTION` / `# END SOLUTION` mark an exercise exactly as in
-`solutions/` (inside a function body); the student notebook gets the stub. A code cell tagged
-`figure:SLUG` is the one whose image `autograder notebooks --figures DIR` saves as
-`DIR/NAME-SLUG.png`.
+(or are `#` alone). `# %% [setup]` is the first code cell, the same in every notebook: the
+template `templates/notebook_setup.py.tmpl` (Colab unpacking, autoreload, `check`) with `{{name}}`
+replaced by the assignment's name, then the cell's own lines. Comment lines before the first cell
+are notes for instructors and are not published. In code cells, `# BEGIN SOLUTION` /
+`# END SOLUTION` mark an exercise exactly as in `solutions/` (inside a function body); the
+student notebook gets the stub. A code cell tagged `figure:SLUG` is the one whose image
+`autograder notebooks --figures DIR` saves as `DIR/NAME-SLUG.png`.
 
 The generated student notebook, outputs cleared, is committed at `starter/NAME/NAME.ipynb` and
 ships in the starter zip; a test fails when it is stale or when solution text leaks into it.
@@ -36,34 +38,21 @@ from pathlib import Path
 from .errors import AutograderError, BuildError, MarkerError
 from .markers import make_stub, strip_solution_text
 
-__all__ = ["SOURCE", "Cell", "parse_source", "build_notebook", "notebook_names", "student_path",
-           "expected_student", "write_student", "stale", "leaks", "starter_entries", "stage_run",
-           "execute", "figures", "render_figures"]
+__all__ = ["SOURCE", "SETUP_TEMPLATE", "Cell", "setup_source", "parse_source", "build_notebook",
+           "notebook_names", "student_path", "expected_student", "write_student", "stale", "leaks",
+           "starter_entries", "stage_run", "execute", "figures", "render_figures"]
 
 SOURCE = "notebook.py"
 _HEADER = re.compile(r"^# %%(?P<rest>.*)$")
-_HEADER_REST = re.compile(r"^(?:\s+\[(?P<kind>markdown)\])?(?:\s+tags=(?P<tags>\[.*\]))?\s*$")
+_HEADER_REST = re.compile(r"^(?:\s+\[(?P<kind>[^\]]*)\])?(?:\s+tags=(?P<tags>\[.*\]))?\s*$")
+_SETUP = "setup"
+_HEADERS = "'# %%' (code), '# %% [markdown]' or '# %% [setup]'"
+_TEMPLATES = Path(__file__).resolve().parent / "templates"
+SETUP_TEMPLATE = _TEMPLATES / "notebook_setup.py.tmpl"  # `# %% [setup]`, for every assignment
+README_TEMPLATE = _TEMPLATES / "NOTEBOOK_README.md"  # appended to the starter's README.md
 _FIGURE = "figure:"
 _MARKER_WORDS = re.compile(r"(BEGIN|END)\s+SOLUTION", re.IGNORECASE)  # as loose as markers.py's check
 _LEAK_MIN_CHARS = 26  # shorter solution lines ("return out, cache") are too common to count as leaks
-
-STUDENT_SECTION = """
-## The notebook
-
-`{name}.ipynb` walks through the assignment: the equations, a check cell after each function
-(it runs that function's public checks, one line per check), a small training run and the
-figures. You write your code in the `.py` files, not in the notebook; the notebook reloads them
-when you save. Cells marked as exercises in the notebook itself are not graded.
-
-- **Jupyter**: in this folder, `pip install numpy matplotlib jupyter` (and `torch` for the torch
-  assignments), then `jupyter lab {name}.ipynb` (or `jupyter notebook`).
-- **Colab**: open colab.research.google.com, *File > Upload notebook*, pick `{name}.ipynb`; then
-  upload `{name}-starter.zip` with the file pane on the left and run the notebook's first cell,
-  which unpacks it. Edit the `.py` files in Colab's file pane, and download them when you are
-  done: Colab forgets uploaded files when the session ends.
-
-Submitting is the same either way: upload the `.py` files listed above, not the notebook.
-"""
 
 
 @dataclass(frozen=True)
@@ -74,8 +63,19 @@ class Cell:
     line: int  # 1-based line of the first source line in notebook.py
 
 
-def parse_source(text: str, filename: str = SOURCE) -> list[Cell]:
-    """The cells of a percent-format source; a malformed header or markdown line names its line."""
+def _render(template: Path, name: str) -> str:
+    return template.read_text(encoding="utf-8").replace("{{name}}", name)
+
+
+def setup_source(name: str, extra: str = "") -> str:
+    """The setup cell of assignment `name`: the template with its name in, then `extra` lines."""
+    text = _render(SETUP_TEMPLATE, name).rstrip("\n")
+    return text + "\n\n" + extra if extra else text
+
+
+def parse_source(text: str, filename: str = SOURCE, name: str | None = None) -> list[Cell]:
+    """The cells of a percent-format source, `# %% [setup]` expanded for assignment `name`;
+    a malformed header or markdown line names its line."""
     cells, current = [], None
 
     def close():
@@ -87,8 +87,11 @@ def parse_source(text: str, filename: str = SOURCE) -> list[Cell]:
         skip = 0
         while skip < len(lines) and not lines[skip].strip():
             skip += 1
-        if lines[skip:]:
-            cells.append(Cell(kind, "\n".join(lines[skip:]), tags, start + skip))
+        body = "\n".join(lines[skip:])
+        if kind == _SETUP:
+            cells.append(_setup_cell(body, tags, start, name, filename, cells))
+        elif body:
+            cells.append(Cell(kind, body, tags, start + skip))
 
     for no, line in enumerate(text.splitlines(), start=1):
         m = _HEADER.match(line)
@@ -96,15 +99,19 @@ def parse_source(text: str, filename: str = SOURCE) -> list[Cell]:
             close()
             rest = _HEADER_REST.match(m.group("rest"))
             if not rest:
-                raise AutograderError(f"{filename}:{no}: malformed cell header {line!r}; write '# %%', "
-                                      "'# %% [markdown]', optionally followed by tags=[\"...\"]")
+                raise AutograderError(f"{filename}:{no}: malformed cell header {line!r}; write {_HEADERS}, "
+                                      "optionally followed by tags=[\"...\"]")
+            kind = rest.group("kind")
+            if kind not in (None, "markdown", _SETUP):
+                raise AutograderError(f"{filename}:{no}: unknown cell kind [{kind}] in {line!r}; "
+                                      f"write {_HEADERS} (the setup cell, from {SETUP_TEMPLATE.name})")
             try:
                 tags = tuple(json.loads(rest.group("tags") or "[]"))
             except json.JSONDecodeError as e:
                 raise AutograderError(f"{filename}:{no}: tags must be a JSON list of strings ({e.msg})") from None
             if not all(isinstance(t, str) for t in tags):
                 raise AutograderError(f"{filename}:{no}: tags must be a JSON list of strings")
-            current = ("markdown" if rest.group("kind") else "code", tags, no + 1, [])
+            current = (kind or "code", tags, no + 1, [])
         elif current is None:
             if line.strip() and not line.startswith("#"):
                 raise AutograderError(f"{filename}:{no}: code before the first '# %%' cell header")
@@ -119,6 +126,21 @@ def parse_source(text: str, filename: str = SOURCE) -> list[Cell]:
     if not cells:
         raise AutograderError(f"{filename}: no cells (start each one with a '# %%' line)")
     return cells
+
+
+def _setup_cell(body: str, tags, start: int, name, filename: str, before: list[Cell]) -> Cell:
+    """`# %% [setup]` (its header on line start - 1) as a code cell; it must be the first one, since
+    it unpacks the starter in Colab and imports `check`."""
+    where = f"{filename}:{start - 1}"
+    code = [c for c in before if c.kind == "code"]
+    if code:
+        raise AutograderError(f"{where}: '# %% [setup]' must come before every other code cell (one starts "
+                              f"on line {code[0].line}): it unpacks the starter in Colab and imports check")
+    if name is None:
+        raise AutograderError(f"{where}: '# %% [setup]' needs the assignment's name (parse_source(name=...))")
+    if _MARKER_WORDS.search(body):
+        raise MarkerError(f"{where}: solution markers do not belong in the setup cell")
+    return Cell("code", setup_source(name, body), tags, start)
 
 
 def _offset(cell: Cell) -> str:
@@ -191,7 +213,7 @@ def _source(repo, name: str) -> tuple[Path, str]:
 def _cells(repo, name: str) -> tuple[list[Cell], str]:
     path, text = _source(repo, name)
     rel = str(path.relative_to(repo.root))
-    return parse_source(text, rel), rel
+    return parse_source(text, rel, name=name), rel
 
 
 def student_path(repo, name: str) -> Path:
@@ -254,9 +276,9 @@ def starter_entries(repo, name: str, readme: bytes) -> dict:
     problems = stale(repo, name) + [f"solution text in the student notebook: {x}" for x in leaks(repo, name)]
     if problems:
         raise BuildError(f"{name}: {'; '.join(problems)}; run 'autograder notebooks {name}'")
-    section = STUDENT_SECTION.format(name=name)
+    section = _render(README_TEMPLATE, name)
     return {f"{name}.ipynb": student_path(repo, name).read_bytes(),
-            "README.md": readme.rstrip(b"\n") + b"\n" + section.encode()}
+            "README.md": readme.rstrip(b"\n") + b"\n\n" + section.encode()}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,8 +1,8 @@
-"""Framing of the messages between the grader and a child: a JSON header and `.npy` blobs.
+"""Framing of the messages between the grader and a child: a JSON header and raw array bytes.
 
 A frame is 16 bytes (header length, payload length, big-endian), the JSON header, then the
-payload: the arrays named in header["arrays"] as [name, size] pairs, back to back.
-Nothing here unpickles; arrays are decoded with `arrays.decode`.
+payload: the arrays that header["arrays"] describes as [name, dtype, shape, nbytes] entries
+(see arrays.py), back to back. Nothing here unpickles; every entry is checked before use.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import struct
 
 import numpy as np
 
-from .arrays import ArrayError, decode, encode
+from .arrays import ArrayError, describe, read_entry
 
 __all__ = ["pack", "FrameReader", "read_frame_blocking", "ProtocolError", "MAX_HEADER"]
 
@@ -26,10 +26,10 @@ class ProtocolError(ValueError):
 
 
 def pack(meta: dict, arrays: dict[str, np.ndarray] | None = None) -> bytes:
-    blobs = [(name, encode(arr)) for name, arr in (arrays or {}).items()]
-    meta = dict(meta, arrays=[[name, len(b)] for name, b in blobs])
+    described = [describe(name, arr) for name, arr in (arrays or {}).items()]
+    meta = dict(meta, arrays=[entry for entry, _ in described])
     head = json.dumps(meta, allow_nan=False).encode()
-    payload = b"".join(b for _, b in blobs)
+    payload = b"".join(data for _, data in described)
     return _HEAD.pack(len(head), len(payload)) + head + payload
 
 
@@ -41,16 +41,15 @@ def _unpack(head: bytes, payload: bytes, max_array_bytes: int | None):
     if not isinstance(meta, dict) or not isinstance(meta.get("arrays", []), list):
         raise ProtocolError("reply header is not a mapping")
     arrays, pos = {}, 0
-    for item in meta.pop("arrays", []):
-        if (not isinstance(item, list) or len(item) != 2 or not isinstance(item[0], str)
-                or not isinstance(item[1], int) or item[1] < 0 or pos + item[1] > len(payload)):
-            raise ProtocolError("reply lists an array it does not carry")
-        name, size = item
+    for entry in meta.pop("arrays", []):
         try:
-            arrays[name] = decode(payload[pos:pos + size], max_array_bytes)
+            name, arr = read_entry(entry, payload, pos, max_array_bytes)
         except ArrayError as e:
-            raise ProtocolError(f"output '{name}': {e}") from None
-        pos += size
+            raise ProtocolError(f"output {e}") from None
+        arrays[name] = arr
+        pos += arr.nbytes
+    if pos != len(payload):
+        raise ProtocolError(f"reply carries {len(payload) - pos} bytes that no array description accounts for")
     return meta, arrays
 
 

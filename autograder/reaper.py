@@ -12,7 +12,7 @@ import os
 import signal
 import time
 
-__all__ = ["become_subreaper", "descendants", "kill_everything_from"]
+__all__ = ["become_subreaper", "descendants", "kill_everything_from", "kill_tree", "reap_tree"]
 
 _PR_SET_CHILD_SUBREAPER = 36
 _state = {"subreaper": None}
@@ -91,17 +91,23 @@ def _reap(pid: int) -> None:
         pass
 
 
-def kill_everything_from(pid: int, reap_pid) -> None:
-    """Kill `pid`, its process group and all its descendants, including escaped ones, and reap
-    everything that ends up as our child. `reap_pid()` waits for `pid` itself (its owner keeps the
-    exit status); processes killed from the tree are re-parented to us only after their parent
-    dies, so the orphan passes repeat until one finds nothing twice in a row."""
+def kill_tree(pid: int) -> list[int]:
+    """Send SIGKILL to `pid`, its process group and every descendant; returns the descendants."""
     tree = descendants(pid)
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
     _kill([pid, *tree])
+    return tree
+
+
+def reap_tree(pid: int, tree: list[int], reap_pid) -> None:
+    """After kill_tree: wait for `pid` (`reap_pid()`, whose caller keeps the exit status), then
+    kill and reap whatever was re-parented to us. A killed process's children are re-parented
+    before it can be reaped, so when `pid` had no descendants and no orphan is found once it is
+    reaped, nothing is left; otherwise the orphan passes repeat until one finds nothing twice in
+    a row (their own children are re-parented only as they die)."""
     reap_pid()
     quiet = 0
     for _ in range(200):  # bounded: at most about a second of waiting for stragglers
@@ -109,7 +115,7 @@ def kill_everything_from(pid: int, reap_pid) -> None:
         alive = [p for p in tree if _stat(p) is not None]
         if not orphans and not alive:
             quiet += 1
-            if quiet >= 2:
+            if quiet >= 2 or not tree:
                 return
             time.sleep(0.002)
             continue
@@ -119,3 +125,9 @@ def kill_everything_from(pid: int, reap_pid) -> None:
             _reap(orphan)
         if alive and not orphans:
             time.sleep(0.005)
+
+
+def kill_everything_from(pid: int, reap_pid) -> None:
+    """Kill `pid`, its process group and all its descendants, including escaped ones, and reap
+    everything that ends up as our child (kill_tree, then reap_tree)."""
+    reap_tree(pid, kill_tree(pid), reap_pid)

@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from . import harden
+from .child import probes_code, serve
 from .protocol import FrameReader, ProtocolError, pack
-from .reaper import become_subreaper, kill_everything_from
+from .reaper import become_subreaper, kill_everything_from, kill_tree, reap_tree
 
-__all__ = ["ChildJob", "Child", "Reply", "warm", "PRELOAD"]
+__all__ = ["ChildJob", "Child", "Reply", "warm", "PRELOAD", "reap_pending"]
 
 # Imported once in the grader so that children start warm, and so that code running as the sandbox
 # user never needs to read them from disk (a Python installed under a private home directory, as
@@ -27,6 +29,22 @@ __all__ = ["ChildJob", "Child", "Reply", "warm", "PRELOAD"]
 PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "numpy.fft", "secrets", "math", "random", "copy",
            "collections", "itertools", "functools", "dataclasses", "typing", "warnings", "heapq", "bisect",
            "statistics", "string", "json", "re", "time", "subprocess")
+
+
+_PENDING: list = []  # (pid, descendants) of children killed by close(wait=False), not yet reaped
+
+
+def reap_pending() -> None:
+    """Reap every child that close(wait=False) killed, and whatever they left behind."""
+    while _PENDING:
+        pid, tree = _PENDING.pop()
+
+        def reap_pid(pid=pid):
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+        reap_tree(pid, tree, reap_pid)
 
 
 def warm(modules=PRELOAD) -> None:
@@ -59,7 +77,9 @@ class Reply:
     (a problem of the grader's own files, such as a missing probe)."""
 
     failure: str | None
+    arrays: dict = field(default_factory=dict)  # everything the reply carried, by wire name
     outputs: dict = field(default_factory=dict)
+    many: list = field(default_factory=list)  # call_many: one outputs dict per input set
     inputs_after: dict = field(default_factory=dict)
     error: dict = field(default_factory=dict)
     banned: list = field(default_factory=list)
@@ -72,6 +92,7 @@ class Child:
     def __init__(self, job: ChildJob):
         warm()
         become_subreaper()
+        reap_pending()
         self.job = job
         self.output = bytearray()
         self.output_total = 0
@@ -81,12 +102,12 @@ class Child:
         req_r, self._req_w = os.pipe()
         self._rep_r, rep_w = os.pipe()
         self._out_r, out_w = os.pipe()
+        harden.ban_plan(job.banned)  # what the child needs, made here once rather than in every child
+        probes_code(job.probes_path)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # the child; serve() never returns
-            from .child import serve
-
             os.close(self._req_w)
             os.close(self._rep_r)
             os.close(self._out_r)
@@ -99,12 +120,34 @@ class Child:
 
     def call(self, module: str, probe: str, inputs: dict[str, np.ndarray], deadline: float,
              seed: int = 0, return_inputs: bool = False, params: dict | None = None) -> Reply:
+        meta = {"module": module, "probe": probe, "seed": seed, "return_inputs": return_inputs,
+                "params": params or {}}
+        reply = self._request(meta, inputs, deadline)
+        if reply.failure is None:
+            reply.outputs = {k[4:]: v for k, v in reply.arrays.items() if k.startswith("out/")}
+            reply.inputs_after = {k[3:]: v for k, v in reply.arrays.items() if k.startswith("in/")}
+        return reply
+
+    def call_many(self, module: str, probe: str, batch: list[dict], deadline: float, seed: int = 0,
+                  params: dict | None = None) -> Reply:
+        """The same probe on each input set of `batch`, in one round trip; each call is seeded alike.
+        On success `reply.many` holds one outputs dict per input set; the first failure fails all."""
+        meta = {"module": module, "probe": probe, "seed": seed, "params": params or {}, "batch": len(batch)}
+        inputs = {f"{i}/{name}": arr for i, one in enumerate(batch) for name, arr in one.items()}
+        reply = self._request(meta, inputs, deadline)
+        if reply.failure is None:
+            reply.many = [{} for _ in batch]
+            for key, arr in reply.arrays.items():
+                index, _, rest = key.partition("/out/")
+                if index.isdigit() and int(index) < len(batch):
+                    reply.many[int(index)][rest] = arr
+        return reply
+
+    def _request(self, meta: dict, inputs: dict, deadline: float) -> Reply:
         if self.dead:
             return self._death_reply()
-        request = pack({"module": module, "probe": probe, "seed": seed, "return_inputs": return_inputs,
-                        "params": params or {}}, inputs)
         try:
-            frame = self._exchange(request, deadline)
+            frame = self._exchange(pack(meta, inputs), deadline)
         except ProtocolError as e:
             self.kill()
             return Reply("protocol", detail=str(e))
@@ -121,9 +164,7 @@ class Child:
             stage = err.get("stage")
             failure = {"import": "import", "output": "output", "internal": "internal"}.get(stage, "error")
             return Reply(failure, error=err, banned=banned)
-        outputs = {k[4:]: v for k, v in arrays.items() if k.startswith("out/")}
-        after = {k[3:]: v for k, v in arrays.items() if k.startswith("in/")}
-        return Reply(None, outputs=outputs, inputs_after=after, banned=banned)
+        return Reply(None, arrays=arrays, banned=banned)
 
     def _exchange(self, request: bytes, deadline: float):
         """Send a request and read one reply frame, draining student output all the while."""
@@ -219,9 +260,16 @@ class Child:
         kill_everything_from(self.pid, lambda: self._reap(block=True))
         self.dead = True
 
-    def close(self) -> None:
-        """End the test: kill everything, collect what was printed, free the pipes."""
-        self.kill()
+    def close(self, wait: bool = True) -> None:
+        """End the test: kill everything, collect what was printed, free the pipes.
+
+        With `wait=False` the killed processes are reaped later, by `reap_pending()` (the next
+        Child does it before forking): their teardown then overlaps the grader's next work."""
+        if wait or self.dead:
+            self.kill()
+        else:
+            _PENDING.append((self.pid, kill_tree(self.pid)))
+            self.dead = True
         while self._out_r is not None and self._drain_output() > 0:
             pass  # what is left in the pipe; stop at EOF or when nothing more is there now
         for fd in (self._req_w, self._rep_r, self._out_r):

@@ -5,9 +5,9 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from .arrays import FIXED_DATE
+__all__ = ["write_zip", "tree_entries", "FIXED_DATE"]
 
-__all__ = ["write_zip", "tree_entries"]
+FIXED_DATE = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can hold
 
 _SKIP_PARTS = {"__pycache__", ".pytest_cache", ".ipynb_checkpoints"}
 

@@ -69,7 +69,7 @@ def solution_lines(repo, name):
 def test_zips_hold_no_solution_code(rnn_zips, repo, which):
     names = zipfile.ZipFile(rnn_zips[which]).namelist()
     with zipfile.ZipFile(rnn_zips[which]) as zf:
-        text = "\n".join(zf.read(n).decode("utf-8", "replace") for n in names if not n.endswith(".npz"))
+        text = "\n".join(zf.read(n).decode("utf-8", "replace") for n in names if not n.endswith(".arrays"))
     lines = solution_lines(repo, "rnn")
     assert len(lines) > 50
     assert [line for line in lines if line in text] == []
@@ -77,7 +77,7 @@ def test_zips_hold_no_solution_code(rnn_zips, repo, which):
 
 def test_grader_zip_holds_engine_and_data(rnn_zips):
     names = set(zipfile.ZipFile(rnn_zips[0]).namelist())
-    assert {"setup.sh", "run_autograder", "bundle/hidden.npz", "bundle/public.npz", "autograder/cli.py"} <= names
+    assert {"setup.sh", "run_autograder", "bundle/hidden.arrays", "bundle/public.arrays", "autograder/cli.py"} <= names
     assert not any(n.startswith("solutions/") or "__pycache__" in n for n in names)
 
 
@@ -133,8 +133,8 @@ def test_starter_selfcheck_runs_in_a_fresh_folder(rnn_zips, repo, tmp_path):
     _, starter_zip = rnn_zips
     names = set(zipfile.ZipFile(starter_zip).namelist())
     assert {"rnn_layers.py", "captioning_rnn.py", "README.md", "conftest.py", "test_selfcheck.py",
-            "selfcheck/public.npz"} <= names
-    assert "selfcheck/hidden.npz" not in names
+            "selfcheck/public.arrays"} <= names
+    assert "selfcheck/hidden.arrays" not in names
     public = [t for t in repo.spec("rnn").tests if t.visibility == "public"]
     stub_run = run_selfcheck(tmp_path / "stub", starter_zip)
     assert stub_run.returncode == 1

@@ -34,8 +34,9 @@ def test_correct_gradients_pass_with_few_forward_calls():
     forward = Counted()
     checker = GradChecker(forward, {"out": inputs["dout"]}, seed=1)
     assert checker.check(inputs, grads) is None
-    # One call for the scale, then two per checked input: the cheap path.
+    # One evaluation for the scale, then two per checked input: the cheap path, in one batch.
     assert forward.calls == checker.calls == 1 + 2 * len(grads)
+    assert checker.batches == 1
 
 
 def test_float32_inputs_are_checked_in_float64():
@@ -51,14 +52,17 @@ def test_wrong_entry_of_W_is_named():
     grads["W"] = grads["W"].copy()
     grads["W"][1, 2] += 0.3
     forward = Counted()
-    msg = GradChecker(forward, {"out": inputs["dout"]}, seed=1).check(inputs, grads)
+    checker = GradChecker(forward, {"out": inputs["dout"]}, seed=1)
+    msg = checker.check(inputs, grads)
     assert msg is not None
     assert msg.startswith("the gradient dW disagrees with a numerical derivative of your own forward pass")
     assert "Entry by entry, the worst is dW[1, 2]: your backward gives " in msg
     want = fmt(grads["W"][1, 2])
     assert f"dW[1, 2]: your backward gives {want}, the numerical derivative is {fmt(grads['W'][1, 2] - 0.3)}" in msg
-    # W is checked first (sorted names); the explain pass probes each of its entries with two calls.
-    assert forward.calls == 1 + 2 + 2 * inputs["W"].size
+    # Both inputs are projected in the first batch; W fails first (sorted names), and the explain
+    # pass probes each of its entries with two evaluations, in a second batch.
+    assert forward.calls == 1 + 2 * 2 + 2 * inputs["W"].size
+    assert checker.batches == 2
 
 
 def fmt(x):
@@ -115,6 +119,20 @@ def test_integer_inputs_and_mismatched_shapes_are_skipped():
     checker = GradChecker(forward, {"out": None}, seed=0)
     assert checker.check({"x": x, "idx": idx}, {"x": np.full(2, 2.0), "idx": np.zeros(2)}) is None
     assert len(forward_calls) == 1 + 2  # only x was probed
+
+
+def test_forward_many_gets_whole_batches():
+    inputs, grads = problem()
+    grads["x"] = grads["x"] * 1.5
+    single, sizes = Counted(), []
+
+    def forward_many(batch):
+        sizes.append(len(batch))
+        return [single(b) for b in batch]
+
+    checker = GradChecker(None, {"out": inputs["dout"]}, seed=3, forward_many=forward_many)
+    assert checker.check(inputs, grads).startswith("the gradient dx disagrees")
+    assert sizes == [1 + 2 * 2, 2 * inputs["x"].size]
 
 
 def test_same_seed_same_message():

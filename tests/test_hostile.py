@@ -496,7 +496,7 @@ def test_reference_values_are_not_in_the_memory_a_child_inherits(rnn, tmp_path, 
 
 
 def test_a_file_the_grader_holds_open_is_not_open_in_the_child(rnn, tmp_path, notes):
-    """The grader happens to hold hidden.npz open at a high descriptor: rnn_backward looks for
+    """The grader happens to hold hidden.arrays open at a high descriptor: rnn_backward looks for
     every open regular file among its descriptors and finds none."""
     hostile = """
         import stat
@@ -510,7 +510,7 @@ def test_a_file_the_grader_holds_open_is_not_open_in_the_child(rnn, tmp_path, no
         _record("open_files", found)
     """
     files = submission(tmp_path, wrap(TARGET, hostile))
-    fd = os.open(rnn.root / "hidden.npz", os.O_RDONLY)
+    fd = os.open(rnn.root / "hidden.arrays", os.O_RDONLY)
     try:
         os.dup2(fd, 1000, inheritable=False)
         report = grade(rnn, files, pick(rnn.spec, TARGET, kinds=("gradients",)))
@@ -702,7 +702,7 @@ def test_gradescope_as_root_grades_a_prying_reference_in_full(gradescope_as_root
 @needs_root
 def test_gradescope_as_root_the_child_cannot_read_the_grader_files(gradescope_as_root):
     """Needs root. The child can read ROOT/submission (the control) but not ROOT/source: neither
-    bundle/hidden.npz nor bundle/probes.py, nor even the folder's listing."""
+    bundle/hidden.arrays nor bundle/probes.py, nor even the folder's listing."""
     notes = gradescope_as_root["notes"]
     control = notes("control_read_submission")
     assert control and all(a["ok"] for a in control), control

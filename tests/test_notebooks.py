@@ -12,8 +12,9 @@ from autograder.cli import main
 from autograder.errors import AutograderError, BuildError, MarkerError
 from autograder.markers import strip_solution_text
 from autograder.notebook_checks import STRICT_ENV, check
-from autograder.notebooks import (build_notebook, execute, expected_student, figures, leaks, notebook_names,
-                                  parse_source, stage_run, stale, starter_entries, student_path, write_student)
+from autograder.notebooks import (SETUP_TEMPLATE, build_notebook, execute, expected_student, figures, leaks,
+                                  notebook_names, parse_source, setup_source, stage_run, stale, starter_entries,
+                                  student_path, write_student)
 from autograder.repo import Repo
 
 from conftest import ROOT
@@ -53,7 +54,11 @@ def test_parse_source_gives_cells_with_kinds_tags_and_lines():
 
 @pytest.mark.parametrize("text, message", [
     ("x = 1\n# %%\ny = 2\n", "notebook.py:1: code before the first '# %%' cell header"),
-    ("# %%\nx = 1\n# %% [raw]\n", "notebook.py:3: malformed cell header"),
+    ("# %%\nx = 1\n# %%[markdown]\n", "notebook.py:3: malformed cell header"),
+    ("# %%\nx = 1\n# %% [raw]\n", "notebook.py:3: unknown cell kind [raw] in '# %% [raw]'; write '# %%' (code), "
+                                   "'# %% [markdown]' or '# %% [setup]'"),
+    ("# %% [markdown]\n# Hi\n# %%\nx = 1\n# %% [setup]\n",
+     "notebook.py:5: '# %% [setup]' must come before every other code cell (one starts on line 4)"),
     ("# %% tags=[1]\nx = 1\n", "notebook.py:1: tags must be a JSON list of strings"),
     ("# %% [markdown]\n# fine\nnot a comment\n", "notebook.py:3: a markdown line must start with '# '"),
     ("# only a comment\n", "notebook.py: no cells"),
@@ -61,6 +66,32 @@ def test_parse_source_gives_cells_with_kinds_tags_and_lines():
 def test_malformed_sources_name_their_line(text, message):
     with pytest.raises(AutograderError, match=re.escape(message)):
         parse_source(text)
+
+
+def test_setup_directive_expands_the_template_with_the_name_then_the_cells_own_lines():
+    text = '# %% [markdown]\n# # Demo\n\n# %% [setup] tags=["setup"]\nimport math\n\n# %%\nprint(math.pi)\n'
+    cells = parse_source(text, name="demo")
+    assert [c.kind for c in cells] == ["markdown", "code", "code"]
+    setup = cells[1]
+    assert setup.source == setup_source("demo", "import math") and setup.tags == ("setup",)
+    assert setup.source.startswith("# Setup. In Colab, first upload demo-starter.zip")
+    assert 'zipfile.ZipFile("/content/demo-starter.zip").extractall("/content/demo")' in setup.source
+    assert "from autograder.notebook_checks import check" in setup.source and "%autoreload 2" in setup.source
+    assert setup.source.endswith('plt.rcParams.update({"figure.dpi": 100})\n\nimport math')
+    assert "{{" not in setup.source and cells[2].source == "print(math.pi)"
+    assert parse_source("# %% [setup]\n", name="demo")[0].source == setup_source("demo")
+
+
+def test_setup_directive_errors_name_their_line():
+    with pytest.raises(AutograderError, match=re.escape("notebook.py:2: '# %% [setup]' needs the assignment's name")):
+        parse_source("# notes\n# %% [setup]\n")
+    with pytest.raises(MarkerError, match=re.escape("notebook.py:1: solution markers do not belong in the setup")):
+        parse_source("# %% [setup]\ndef f():\n    # BEGIN SOLUTION\n    return 1\n    # END SOLUTION\n", name="demo")
+
+
+def test_setup_template_names_no_assignment():
+    template = SETUP_TEMPLATE.read_text()
+    assert "{{name}}" in template and not any(name in template for name in NAMES)
 
 
 def test_student_version_stubs_exercises_and_keeps_everything_else():
@@ -110,6 +141,18 @@ def test_committed_student_notebook_is_current(repo, name):
     nb = nbformat.read(student_path(repo, name), as_version=4)
     nbformat.validate(nb)
     assert all(c.outputs == [] for c in nb.cells if c.cell_type == "code")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_first_code_cell_is_the_setup_for_this_assignment(repo, name):
+    source = (repo.root / "assignments" / name / "notebook.py").read_text()
+    assert len(re.findall(r"^# %% \[setup\]$", source, re.M)) == 1
+    assert "google.colab" not in source  # the setup comes from the template, not a copy
+    nb = nbformat.read(student_path(repo, name), as_version=4)
+    setup = next(c for c in nb.cells if c.cell_type == "code").source
+    assert setup.startswith(setup_source(name))
+    assert f'os.chdir("/content/{name}")' in setup and f"upload {name}-starter.zip" in setup
+    assert not any(other in setup for other in NAMES if other != name)
 
 
 @pytest.mark.parametrize("name", NAMES)

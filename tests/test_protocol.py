@@ -87,34 +87,47 @@ def test_bad_header_is_refused(head):
         feed_all(raw_frame(head))
 
 
-@pytest.mark.parametrize("listing, payload", [
-    ([["x", 100]], b""),
-    ([["x", 10]], b"123"),
-    ([["x"]], b""),
-    ([[1, 0]], b""),
-    ([["x", -1]], b""),
-    ([["x", "3"]], b"123"),
-    (["x"], b""),
-], ids=["missing", "short", "no-size", "name-not-str", "negative", "size-not-int", "not-a-pair"])
-def test_header_listing_an_array_it_does_not_carry(listing, payload):
+@pytest.mark.parametrize("listing, payload, why", [
+    ([["x", "<f8", [100], 800]], b"", "are not all there"),
+    ([["x", "<f8", [2], 16]], b"123", "are not all there"),
+    ([["x", "<f8", [1]]], b"", "description is not"),
+    ([[1, "<f8", [1], 8]], b"\0" * 8, "description is not"),
+    ([["x", "<f8", [1], -8]], b"", "do not make an array"),
+    ([["x", "<f8", [1], "8"]], b"\0" * 8, "do not make an array"),
+    (["x"], b"", "description is not"),
+], ids=["missing", "short", "no-size", "name-not-str", "negative", "size-not-int", "not-a-list"])
+def test_header_listing_an_array_it_does_not_carry(listing, payload, why):
     head = json.dumps({"arrays": listing}).encode()
-    with pytest.raises(ProtocolError, match="reply lists an array it does not carry"):
+    with pytest.raises(ProtocolError, match=why):
         feed_all(raw_frame(head, payload))
 
 
-def test_object_array_inside_a_frame_is_refused():
+def test_bytes_no_description_accounts_for_are_refused():
+    head = json.dumps({"arrays": [["x", "<f8", [1], 8]]}).encode()
+    with pytest.raises(ProtocolError, match="8 bytes that no array description accounts for"):
+        feed_all(raw_frame(head, b"\0" * 16))
+
+
+def test_object_array_inside_a_frame_is_refused_without_unpickling(tmp_path):
+    # A pickled object array, described as an object array: refused by its dtype, never loaded.
     buf = io.BytesIO()
     np.save(buf, np.array([{"a": 1}, None], dtype=object), allow_pickle=True)
     blob = buf.getvalue()
-    head = json.dumps({"status": "ok", "arrays": [["out", len(blob)]]}).encode()
-    with pytest.raises(ProtocolError, match=r"^output 'out': arrays of dtype object are not accepted"):
+    head = json.dumps({"status": "ok", "arrays": [["out", "|O", [2], len(blob)]]}).encode()
+    with pytest.raises(ProtocolError, match=r"^output 'out': dtype '\|O' is not accepted"):
         feed_all(raw_frame(head, blob))
 
 
-def test_garbage_array_inside_a_frame_is_refused():
-    head = json.dumps({"arrays": [["out", 5]]}).encode()
-    with pytest.raises(ProtocolError, match=r"^output 'out': not a valid array"):
-        feed_all(raw_frame(head, b"12345"))
+def test_array_over_the_per_array_limit_is_refused_by_name():
+    data = pack({}, {"out": np.zeros(100)})
+    with pytest.raises(ProtocolError, match=r"^output 'out': array of shape \(100,\) is 800 bytes, over the limit"):
+        _unpack_with_limit(data, 799)
+
+
+def _unpack_with_limit(data, limit):
+    from autograder.protocol import _unpack
+    hlen, plen = struct.unpack(">QQ", data[:16])
+    return _unpack(data[16:16 + hlen], data[16 + hlen:], limit)
 
 
 def test_read_frame_blocking_over_a_pipe():

@@ -1,6 +1,7 @@
 # Source of the student notebook starter/attention/attention.ipynb (regenerate: autograder
 # notebooks attention). Percent format: "# %%" starts a code cell, "# %% [markdown]" a markdown
-# cell. CI runs it top to bottom against solutions/attention; training stays at toy_task's
+# cell, "# %% [setup]" the setup cell (autograder/templates/notebook_setup.py.tmpl, then the lines
+# below it). CI runs it top to bottom against solutions/attention; training stays at toy_task's
 # 100 steps (a few seconds on one CPU thread).
 
 # %% [markdown]
@@ -18,32 +19,10 @@
 # does every backward pass. Not allowed (checked): `torch.nn.LSTM`, `torch.nn.LSTMCell`,
 # `torch.nn.MultiheadAttention`, `torch.nn.functional.scaled_dot_product_attention`.
 
-# %%
-# Setup. In Colab, first upload attention-starter.zip with the file pane on the left.
-import os
-import sys
-import zipfile
-
-if "google.colab" in sys.modules:
-    if not os.path.isdir("/content/attention/selfcheck"):
-        if not os.path.isfile("/content/attention-starter.zip"):
-            raise FileNotFoundError("upload attention-starter.zip with Colab's file pane, then run this cell again")
-        zipfile.ZipFile("/content/attention-starter.zip").extractall("/content/attention")
-    os.chdir("/content/attention")
-sys.path.insert(0, os.getcwd())
-
-%load_ext autoreload
-%autoreload 2
-%matplotlib inline
-
-import numpy as np
-import matplotlib.pyplot as plt
+# %% [setup]
 import torch
 
-from autograder.notebook_checks import check
-
 torch.set_num_threads(1)  # the grader's setting; results are then reproducible
-plt.rcParams.update({"figure.dpi": 100})
 
 # %% [markdown]
 # ## 1. Attention is a soft lookup

@@ -1,6 +1,7 @@
 # Source of the student notebook starter/rnn/rnn.ipynb (regenerate: autograder notebooks rnn).
-# Percent format: "# %%" starts a code cell, "# %% [markdown]" a markdown cell. CI runs it top to
-# bottom against solutions/rnn; keep every training run to a few seconds on one CPU thread.
+# Percent format: "# %%" starts a code cell, "# %% [markdown]" a markdown cell, "# %% [setup]"
+# the setup cell (autograder/templates/notebook_setup.py.tmpl, then the lines below it). CI runs it
+# top to bottom against solutions/rnn; keep every training run to a few seconds on one CPU thread.
 
 # %% [markdown]
 # # Recurrent networks in numpy: RNN, LSTM, GRU and image captioning
@@ -15,30 +16,8 @@
 # disk) and prints one line per check. `pytest` in this folder runs all of them at once.
 # Cells in this notebook marked *exercise* are for you to fill in, and are not graded.
 
-# %%
-# Setup. In Colab, first upload rnn-starter.zip with the file pane on the left.
-import os
-import sys
-import zipfile
-
-if "google.colab" in sys.modules:
-    if not os.path.isdir("/content/rnn/selfcheck"):
-        if not os.path.isfile("/content/rnn-starter.zip"):
-            raise FileNotFoundError("upload rnn-starter.zip with Colab's file pane, then run this cell again")
-        zipfile.ZipFile("/content/rnn-starter.zip").extractall("/content/rnn")
-    os.chdir("/content/rnn")
-sys.path.insert(0, os.getcwd())
-
-%load_ext autoreload
-%autoreload 2
-%matplotlib inline
-
-import numpy as np
-import matplotlib.pyplot as plt
-
-from autograder.notebook_checks import check
-
-plt.rcParams.update({"figure.dpi": 100, "axes.grid": True, "grid.alpha": 0.3})
+# %% [setup]
+plt.rcParams.update({"axes.grid": True, "grid.alpha": 0.3})
 
 # %% [markdown]
 # ## 1. The vanilla RNN

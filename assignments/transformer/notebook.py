@@ -1,7 +1,8 @@
 # Source of the student notebook starter/transformer/transformer.ipynb (regenerate: autograder
-# notebooks transformer). Percent format: "# %%" starts a code cell, "# %% [markdown]" a
-# markdown cell. CI runs it top to bottom against solutions/transformer; training stays at
-# lm_task's 200 steps (a few seconds on one CPU thread).
+# notebooks transformer). Percent format: "# %%" starts a code cell, "# %% [markdown]" a markdown
+# cell, "# %% [setup]" the setup cell (autograder/templates/notebook_setup.py.tmpl, then the lines
+# below it). CI runs it top to bottom against solutions/transformer; training stays at lm_task's
+# 200 steps (a few seconds on one CPU thread).
 
 # %% [markdown]
 # # Self-attention and transformers, in torch
@@ -19,32 +20,10 @@
 # `torch.nn.functional.scaled_dot_product_attention`, `torch.nn.LayerNorm`,
 # `torch.nn.functional.layer_norm` and the `torch.nn.Transformer*` classes.
 
-# %%
-# Setup. In Colab, first upload transformer-starter.zip with the file pane on the left.
-import os
-import sys
-import zipfile
-
-if "google.colab" in sys.modules:
-    if not os.path.isdir("/content/transformer/selfcheck"):
-        if not os.path.isfile("/content/transformer-starter.zip"):
-            raise FileNotFoundError("upload transformer-starter.zip with Colab's file pane, then run this cell again")
-        zipfile.ZipFile("/content/transformer-starter.zip").extractall("/content/transformer")
-    os.chdir("/content/transformer")
-sys.path.insert(0, os.getcwd())
-
-%load_ext autoreload
-%autoreload 2
-%matplotlib inline
-
-import numpy as np
-import matplotlib.pyplot as plt
+# %% [setup]
 import torch
 
-from autograder.notebook_checks import check
-
 torch.set_num_threads(1)  # the grader's setting; results are then reproducible
-plt.rcParams.update({"figure.dpi": 100})
 
 # %% [markdown]
 # ## 1. Positions
