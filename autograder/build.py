@@ -5,7 +5,9 @@ Steps for one assignment:
  2. build every case's inputs from its named seed;
  3. run the reference solution through the same sandbox as students, recording its outputs;
  4. grade the reference (must be full marks) and the untouched starter (must be 0, every test
-    present) with the staged bundle; refuse to write anything otherwise;
+    present) with the staged bundle; check that the starter's public bundle is the full one's
+    public part (same tests, cases and arrays) and that the starter scores 0 on it too; refuse
+    to write anything otherwise;
  5. write NAME-autograder.zip (engine, bundle with hidden data, setup.sh, run_autograder; no
     solution source) and NAME-starter.zip (stubs, public data, self-check, README).
 """
@@ -19,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 from .arrays import write_file
 from .bundle import Bundle, output_key
 from .cases import build_inputs, load_module_from
@@ -31,7 +35,7 @@ from .sandbox import Child, ChildJob
 from .starter import expected_starter, stale_files
 from .zipio import tree_entries, write_zip
 
-__all__ = ["stage_bundle", "build_assignment", "cached_bundle", "engine_files", "ENGINE_DIR"]
+__all__ = ["stage_bundle", "build_assignment", "build_many", "cached_bundle", "engine_files", "ENGINE_DIR"]
 
 ENGINE_DIR = Path(__file__).resolve().parent
 TEMPLATES = ENGINE_DIR / "templates"
@@ -204,7 +208,7 @@ def cached_bundle(repo, name: str) -> Bundle:
     return Bundle(dest)
 
 
-def _validate(bundle: Bundle, repo, name: str, stub_dir: Path, visibilities) -> tuple:
+def _validate_reference(bundle: Bundle, repo, name: str, visibilities):
     spec = bundle.spec
     solution = {f: repo.solution_dir(name) / f for f in spec.files}
     ref = grade_files(bundle, solution, visibilities)
@@ -212,13 +216,47 @@ def _validate(bundle: Bundle, repo, name: str, stub_dir: Path, visibilities) -> 
         bad = [f"  - {r.test.name}: {r.output.splitlines()[0] if r.output else ''}" for r in ref.results if not r.passed]
         raise BuildError(f"{name}: the reference solution scores {ref.score:g}/{ref.max_score:g}, not full marks; "
                          "refusing to write zips:\n" + "\n".join(bad))
-    stubs = {f: stub_dir / f for f in spec.files}
-    zero = grade_files(bundle, stubs, visibilities)
+    return ref
+
+
+def _validate_starter(bundle: Bundle, name: str, stub_dir: Path, visibilities):
+    spec = bundle.spec
+    zero = grade_files(bundle, {f: stub_dir / f for f in spec.files}, visibilities)
     if zero.score != 0 or len(zero.results) != len(spec.tests):
         bad = [f"  - {r.test.name}" for r in zero.results if r.score]
         raise BuildError(f"{name}: the untouched starter scores {zero.score:g}, not 0; refusing to write zips. "
                          "Tests the stubs pass:\n" + "\n".join(bad))
-    return ref, zero
+    return zero
+
+
+def _check_public_is_a_part_of(public: Bundle, full: Bundle, name: str) -> None:
+    """The starter's bundle grades public cases exactly as the full one does: the same test and
+    case definitions, the same arrays, and nothing hidden. With the reference's full marks on the
+    full bundle, this stands in for grading the reference a second time (training included)."""
+    problems = []
+    if public.visibilities() != ("public",):
+        problems.append(f"it holds data files for {public.visibilities()}")
+    full_raw = {t["id"]: t for t in json.loads((full.root / "assignment.json").read_text())["tests"]}
+    pub_data = json.loads((public.root / "assignment.json").read_text())
+    for raw, test in zip(pub_data["tests"], public.spec.tests):
+        if test.visibility != "public" or full_raw.get(test.id) != raw:
+            problems.append(f"test {test.id} differs from the full bundle's or is not public")
+            continue
+        for case in public.spec.casesets[test.cases].cases:
+            if case.visibility != "public":
+                problems.append(f"case {case.name} of {test.cases} is not public")
+                continue
+            for got, want in ((public.inputs(test.cases, case), full.inputs(test.cases, case)),
+                              (public.expected(test.id, case), full.expected(test.id, case))):
+                if got.keys() != want.keys() or any(
+                        got[k].dtype != want[k].dtype or not np.array_equal(got[k], want[k], equal_nan=True)
+                        for k in got):
+                    problems.append(f"the data of test {test.id}, case {case.name} differ from the full bundle's")
+    expected_ids = [t.id for t in full.spec.tests if t.visibility == "public"]
+    if [t.id for t in public.spec.tests] != expected_ids:
+        problems.append("its public tests are not those of the full bundle")
+    if problems:
+        raise BuildError(f"{name}: the starter's self-check bundle does not match the grader's: " + "; ".join(problems[:5]))
 
 
 def _render(template: str, **values) -> str:
@@ -259,8 +297,10 @@ def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, P
         stubs.mkdir()
         for fname, text in expected_starter(repo, name).items():
             (stubs / fname).write_text(text, encoding="utf-8")
-        ref, zero = _validate(full, repo, name, stubs, ("public", "hidden"))
-        _validate(public, repo, name, stubs, ("public",))
+        ref = _validate_reference(full, repo, name, ("public", "hidden"))
+        zero = _validate_starter(full, name, stubs, ("public", "hidden"))
+        _check_public_is_a_part_of(public, full, name)
+        _validate_starter(public, name, stubs, ("public",))
         log(f"{name}: reference {ref.score:g}/{ref.max_score:g} in {ref.elapsed:.1f} s; "
             f"starter {zero.score:g}/{zero.max_score:g}; {len(spec.tests)} tests")
 
@@ -287,3 +327,32 @@ def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, P
         write_zip(starter_zip, starter)
     log(f"{name}: wrote {grader_zip} and {starter_zip} ({time.monotonic() - start:.1f} s)")
     return grader_zip, starter_zip
+
+
+def build_many(repo, names: list[str], out_dir: Path, jobs: int, log=print) -> list[str]:
+    """Build several assignments, `jobs` at a time, each in its own `autograder build NAME` process
+    (a fresh interpreter: one assignment's imports and children never touch another's). Torch
+    assignments start first, as they take longest. Returns the names whose build failed; each
+    failed build has printed its own reason."""
+    import os
+    import subprocess
+    import sys
+
+    order = sorted(names, key=lambda n: repo.spec(n).framework != "torch")
+    env = dict(os.environ, AUTOGRADER_REPO=str(repo.root))
+    running, failed = {}, []
+    while order or running:
+        while order and len(running) < jobs:
+            name = order.pop(0)
+            cmd = [sys.executable, "-m", "autograder", "build", name, "--out", str(Path(out_dir).resolve())]
+            running[name] = subprocess.Popen(cmd, cwd=repo.root, env=env)
+        for name, proc in list(running.items()):
+            if proc.poll() is not None:
+                del running[name]
+                if proc.returncode != 0:
+                    failed.append(name)
+        time.sleep(0.05)
+    failed.sort()
+    if failed:
+        log(f"build failed for: {', '.join(failed)} (see the messages above)")
+    return failed

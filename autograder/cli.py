@@ -3,7 +3,7 @@
     autograder list
     autograder starter [NAME ...] [--check]
     autograder notebooks [NAME ...] [--check] [--figures DIR]
-    autograder build [NAME ...] [--out DIR]
+    autograder build [NAME ...] [--out DIR] [--jobs N]
     autograder grade NAME PATH [--json FILE] [--public-only] [--bundle DIR]
     autograder grade-batch NAME DIR --out OUT [--jobs N] [--force] [--timeout S] [--public-only] [--bundle DIR]
     autograder gradescope [--root DIR]          (what run_autograder calls)
@@ -80,14 +80,25 @@ def cmd_notebooks(args) -> int:
 
 
 def cmd_build(args) -> int:
-    from .build import build_assignment
+    import os
+
+    from .build import build_assignment, build_many
     from .repo import find_repo
 
     repo = find_repo()
     out = Path(args.out)
-    for name in _names(repo, args.names):
-        build_assignment(repo, name, out)
-    return 0
+    names = _names(repo, args.names)
+    for name in names:
+        repo.assignment_dir(name)  # an unknown name is an error before anything starts
+    if args.jobs is not None and args.jobs < 1:
+        raise AutograderError(f"--jobs {args.jobs}: give at least 1")
+    jobs = args.jobs or min(len(names), os.cpu_count() or 1)
+    if jobs == 1 or len(names) == 1:
+        for name in names:
+            build_assignment(repo, name, out)
+        return 0
+    out.mkdir(parents=True, exist_ok=True)
+    return 1 if build_many(repo, names, out, jobs) else 0
 
 
 def _load_bundle(args, repo_name):
@@ -162,6 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("build", help="build and self-validate the Gradescope and starter zips")
     s.add_argument("names", nargs="*", metavar="NAME")
     s.add_argument("--out", default="dist", help="output folder (default: dist)")
+    s.add_argument("--jobs", type=int, metavar="N",
+                   help="assignments built at once, each in its own process (default: the number of CPUs)")
     s.set_defaults(func=cmd_build)
     s = sub.add_parser("grade", help="grade one submission (folder, .zip or .py) as Gradescope would")
     s.add_argument("name", metavar="NAME")

@@ -14,12 +14,14 @@ assignments).
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -64,6 +66,7 @@ class Run:
     code: int
     processes: int  # most processes seen in the tree at once
     cpu: float = 0.0  # user + system seconds of the whole tree (every process was reaped)
+    slowest: list = field(default_factory=list)  # [test name, seconds], slowest first (grades only)
 
 
 def measure(cmd: list[str], env=None) -> Run:
@@ -96,21 +99,36 @@ def compare_to_floor(name: str, path, repeat: int) -> tuple[Run, Run, str]:
     bundle = cached_bundle(Repo(ROOT), name)  # build outside the measurement
     mod = "torch" if bundle.spec.framework == "torch" else "numpy"
     # --bundle: the grade itself never rebuilds, even when the engine changes while this runs
-    grade = [sys.executable, "-m", "autograder", "grade", name, str(path), "--bundle", str(bundle.root)]
-    floor = [sys.executable, "-c", f"import {mod}"]
-    measure(floor)  # the first import warms the file cache for both
-    grades, floors = [], []
-    for _ in range(repeat):
-        floors.append(measure(floor))
-        grades.append(measure(grade))
+    with tempfile.TemporaryDirectory(prefix="bench-grade-") as tmp:
+        results = Path(tmp) / "results.json"
+        grade = [sys.executable, "-m", "autograder", "grade", name, str(path), "--bundle", str(bundle.root),
+                 "--json", str(results)]
+        floor = [sys.executable, "-c", f"import {mod}"]
+        measure(floor)  # the first import warms the file cache for both
+        grades, floors = [], []
+        for _ in range(repeat):
+            floors.append(measure(floor))
+            grades.append(measure(grade))
+            grades[-1].slowest = _slowest_tests(results)
     return median_run(grades), median_run(floors), mod
+
+
+def _slowest_tests(results: Path, count: int = 3) -> list:
+    """The `count` slowest tests of a grade's results.json, as [name, seconds]."""
+    try:
+        tests = json.loads(results.read_text())["tests"]
+    except (OSError, ValueError, KeyError):
+        return []
+    timed = sorted(((t["name"], float(t.get("execution_time", 0))) for t in tests), key=lambda x: -x[1])
+    return [list(x) for x in timed[:count]]
 
 
 def median_run(runs: list[Run]) -> Run:
     def med(xs):
         return statistics.median(xs)
+    middle = sorted(runs, key=lambda r: r.wall)[len(runs) // 2]
     return Run(med([r.wall for r in runs]), med([r.rss for r in runs]), med([r.pss for r in runs]),
-               max(r.code for r in runs), max(r.processes for r in runs), med([r.cpu for r in runs]))
+               max(r.code for r in runs), max(r.processes for r in runs), med([r.cpu for r in runs]), middle.slowest)
 
 
 def main() -> int:
@@ -126,6 +144,8 @@ def main() -> int:
     print(f"  floor      : {f.wall:6.2f} s wall, peak {f.pss:7.1f} MB PSS, {f.rss:7.1f} MB RSS (python -c 'import {mod}')")
     print(f"  ratio      : {g.wall / f.wall:6.1f} x time, {g.pss / f.pss:5.1f} x memory (PSS) of the floor")
     print(f"  cpu        : {g.cpu:6.2f} s for the grade, {f.cpu:.2f} s for the floor (user + system, whole tree)")
+    for test, seconds in g.slowest:
+        print(f"  slow test  : {seconds:6.2f} s  {test}")
     return 0
 
 

@@ -86,6 +86,9 @@ def grades(repo, names, repeat: int) -> None:
             extra = g["wall"] - f["wall"]
             row(f"{name} full grade wall time beyond the torch import",
                 f"{extra:.2f} s ({g['wall']:.2f} s - {f['wall']:.2f} s)", f"<= {TORCH_EXTRA_S:g} s", extra <= TORCH_EXTRA_S)
+        slow = ", ".join(f"{t} {s:.1f} s" for t, s in g["slowest"])
+        if slow:
+            print(f"    {name}: slowest tests: {slow}", flush=True)
         row(f"{name} peak memory of the grading tree", f"{g['pss']:.0f} MB PSS", f"< {PEAK_MB:.0f} MB", g["pss"] < PEAK_MB)
         if g["code"] != 0:
             print(f"    (the grade exited with code {g['code']})")

@@ -1,0 +1,82 @@
+"""autograder/build.py: the starter's public bundle checked against the full one; parallel builds."""
+
+import shutil
+
+import numpy as np
+import pytest
+
+from autograder.arrays import read_file, write_file
+from autograder.build import _check_public_is_a_part_of, derive_public_bundle
+from autograder.bundle import Bundle
+from autograder.cli import main
+from autograder.errors import BuildError
+
+from test_cli import copy_repo
+
+
+@pytest.fixture(scope="module")
+def rnn_full(bundles):
+    return bundles("rnn")
+
+
+def test_a_derived_public_bundle_is_the_public_part_of_the_full_one(rnn_full, tmp_path):
+    public = derive_public_bundle(rnn_full, tmp_path / "selfcheck")
+    _check_public_is_a_part_of(public, rnn_full, "rnn")  # raises when it is not
+
+
+def test_a_changed_public_array_is_refused(rnn_full, tmp_path):
+    public_dir = tmp_path / "selfcheck"
+    derive_public_bundle(rnn_full, public_dir)
+    arrays, _ = read_file(public_dir / "public.arrays")
+    arrays = {k: np.array(v) for k, v in arrays.items()}
+    key = next(k for k in sorted(arrays) if k.startswith("out/"))
+    arrays[key] = arrays[key] + 1
+    write_file(public_dir / "public.arrays", arrays)
+    with pytest.raises(BuildError, match=r"rnn: the starter's self-check bundle does not match .* data of test"):
+        _check_public_is_a_part_of(Bundle(public_dir), rnn_full, "rnn")
+
+
+def test_hidden_data_in_the_public_bundle_is_refused(rnn_full, tmp_path):
+    public_dir = tmp_path / "selfcheck"
+    derive_public_bundle(rnn_full, public_dir)
+    shutil.copyfile(rnn_full.root / "hidden.arrays", public_dir / "hidden.arrays")
+    with pytest.raises(BuildError, match=r"it holds data files for \('public', 'hidden'\)"):
+        _check_public_is_a_part_of(Bundle(public_dir), rnn_full, "rnn")
+
+
+def test_a_public_bundle_missing_a_test_is_refused(rnn_full, tmp_path):
+    import json
+
+    public_dir = tmp_path / "selfcheck"
+    derive_public_bundle(rnn_full, public_dir)
+    data = json.loads((public_dir / "assignment.json").read_text())
+    data["tests"] = data["tests"][1:]
+    (public_dir / "assignment.json").write_text(json.dumps(data))
+    with pytest.raises(BuildError, match="its public tests are not those of the full bundle"):
+        _check_public_is_a_part_of(Bundle(public_dir), rnn_full, "rnn")
+
+
+def test_parallel_build_reports_every_failed_assignment_and_writes_nothing(tmp_path, capfd, monkeypatch):
+    repo = copy_repo(tmp_path / "repo")
+    for name, stub in (("rnn", "rnn_layers.py"), ("attention", "attention.py")):
+        path = repo / "starter" / name / stub
+        path.write_text(path.read_text() + "\n# edited by hand\n")
+    monkeypatch.chdir(repo)
+    monkeypatch.delenv("AUTOGRADER_REPO", raising=False)
+    assert main(["build", "rnn", "attention", "--jobs", "2", "--out", str(tmp_path / "dist")]) == 1
+    captured = capfd.readouterr()
+    assert "rnn: starter/ is stale" in captured.err and "attention: starter/ is stale" in captured.err
+    assert "build failed for: attention, rnn (see the messages above)" in captured.out
+    assert list((tmp_path / "dist").glob("*.zip")) == []
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["build", "--jobs", "0"], "--jobs 0: give at least 1"),
+    (["build", "nosuch"], "unknown assignment 'nosuch'"),
+])
+def test_build_argument_errors(argv, message, capsys, monkeypatch):
+    from conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
