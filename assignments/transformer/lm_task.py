@@ -109,7 +109,7 @@ def get_batch(data, batch_size, block_size, generator):
         x, y: (batch_size, block_size) int64 each.
     """
     windows = data.unfold(0, block_size + 1, 1)  # (L - T, T + 1)
-    ix = torch.randint(len(windows), (batch_size,), generator=generator)
+    ix = torch.randint(len(windows), (batch_size,), generator=generator, device=generator.device)
     w = windows[ix]  # (B, T + 1)
     return w[:, :-1], w[:, 1:]
 
@@ -136,7 +136,8 @@ def train(model, steps=None, config=CONFIG, seed=0, data=None):
         model: a TransformerLM whose max_len is at least config.block_size.
         steps: number of steps; config.steps when None.
         seed: seeds the batch sampler and torch's global RNG (dropout).
-        data: (L,) int64 tensor; the sonnets when None.
+        data: (L,) int64 tensor; the sonnets when None. Batches are drawn on the CPU and
+            moved to the model's device, so a model moved to a GPU trains there.
 
     Returns:
         list of the training losses (floats), one per step. The model is left in eval
@@ -148,10 +149,11 @@ def train(model, steps=None, config=CONFIG, seed=0, data=None):
     gen = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     adam = Adam(model.parameters())
+    device = next(model.parameters()).device  # a model moved to a GPU trains there
     losses = []
     model.train()
     for step in range(steps):
-        x, y = get_batch(data, config.batch_size, config.block_size, gen)  # (B, T)
+        x, y = (b.to(device) for b in get_batch(data.cpu(), config.batch_size, config.block_size, gen))  # (B, T)
         logits = model(x)  # (B, T, V)
         loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1))
         adam.zero_grad()
@@ -203,7 +205,7 @@ def evaluate(model, config=CONFIG, data=None):
     if data is None:
         data = load_data()[1]
     T = config.block_size
-    windows = data.unfold(0, T + 1, 1)  # (L - T, T + 1)
+    windows = data.to(next(model.parameters()).device).unfold(0, T + 1, 1)  # (L - T, T + 1)
     was_training = model.training
     model.eval()
     total = 0.0

@@ -110,8 +110,8 @@ class FixedDrop(nn.Module):
     def forward(self, x):
         shape = tuple(x.shape[-self.dims:])
         gen = torch.Generator().manual_seed((self.seed + zlib.crc32(repr(shape).encode())) % 2**63)
-        keep = torch.rand(shape, generator=gen, dtype=torch.float64) >= self.p
-        return x * (keep.to(x.dtype) / (1.0 - self.p))
+        keep = torch.rand(shape, generator=gen, dtype=torch.float64, device="cpu") >= self.p  # same on any device
+        return x * (keep.to(device=x.device, dtype=x.dtype) / (1.0 - self.p))
 
 
 def _fix_dropout(module, c, names):
