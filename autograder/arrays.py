@@ -21,7 +21,7 @@ import struct
 
 import numpy as np
 
-__all__ = ["ArrayError", "PLAIN_KINDS", "describe", "read_entry", "write_file", "read_file", "MAGIC"]
+__all__ = ["ArrayError", "ArrayFile", "PLAIN_KINDS", "describe", "read_entry", "write_file", "read_file", "MAGIC"]
 
 PLAIN_KINDS = "biuf"  # bool, signed int, unsigned int, float
 MAGIC = b"AGARR01\n"
@@ -99,30 +99,51 @@ def write_file(path, arrays: dict) -> None:
             f.write(chunk)
 
 
+class ArrayFile:
+    """A data file loaded into one private anonymous mapping; each array is checked and viewed
+    (read-only, no copy) the first time it is asked for. `mapping` backs every array."""
+
+    def __init__(self, path):
+        with open(path, "rb") as f:
+            prefix = f.read(len(MAGIC) + 8)
+            if len(prefix) != len(MAGIC) + 8 or prefix[:len(MAGIC)] != MAGIC:
+                raise ArrayError(f"{path} is not an array data file (it was written by another version?)")
+            (hlen,) = struct.unpack("<Q", prefix[len(MAGIC):])
+            try:
+                index = json.loads(f.read(hlen))["arrays"]
+            except (ValueError, KeyError, TypeError):
+                raise ArrayError(f"{path}: the index is damaged") from None
+            start = f.tell()
+            f.seek(0, 2)
+            size = f.tell() - start
+            f.seek(start)
+            self.mapping = mmap.mmap(-1, max(size, 1), flags=mmap.MAP_PRIVATE)
+            if f.readinto(self.mapping) != size:
+                raise ArrayError(f"{path} is truncated")
+        if not isinstance(index, list) or not all(isinstance(e, list) and len(e) == 5 and isinstance(e[0], str)
+                                                  and type(e[4]) is int for e in index):
+            raise ArrayError(f"{path}: the index is damaged")
+        self.path = path
+        self._entries = {e[0]: e for e in index}
+        self._arrays: dict[str, np.ndarray] = {}
+
+    def names(self) -> list[str]:
+        return list(self._entries)
+
+    def get(self, name: str) -> np.ndarray:
+        arr = self._arrays.get(name)
+        if arr is None:
+            entry = self._entries[name]
+            try:
+                arr = self._arrays[name] = read_entry(entry[:4], self.mapping, entry[4])[1]
+            except ArrayError as e:
+                raise ArrayError(f"{self.path}: {e}") from None
+        return arr
+
+
 def read_file(path) -> tuple[dict[str, np.ndarray], mmap.mmap]:
     """Every array of a data file, as read-only views into one private anonymous mapping.
 
     Returns (arrays, mapping): whoever holds the mapping may drop all of them at once."""
-    with open(path, "rb") as f:
-        prefix = f.read(len(MAGIC) + 8)
-        if len(prefix) != len(MAGIC) + 8 or prefix[:len(MAGIC)] != MAGIC:
-            raise ArrayError(f"{path} is not an array data file (it was written by another version?)")
-        (hlen,) = struct.unpack("<Q", prefix[len(MAGIC):])
-        try:
-            index = json.loads(f.read(hlen))["arrays"]
-        except (ValueError, KeyError, TypeError):
-            raise ArrayError(f"{path}: the index is damaged") from None
-        start = f.tell()
-        f.seek(0, 2)
-        size = f.tell() - start
-        f.seek(start)
-        mapping = mmap.mmap(-1, max(size, 1), flags=mmap.MAP_PRIVATE)
-        if f.readinto(mapping) != size:
-            raise ArrayError(f"{path} is truncated")
-    out = {}
-    for entry in index:
-        if not isinstance(entry, list) or len(entry) != 5 or type(entry[4]) is not int:
-            raise ArrayError(f"{path}: the index is damaged")
-        name, arr = read_entry(entry[:4], mapping, entry[4])
-        out[name] = arr
-    return out, mapping
+    data = ArrayFile(path)
+    return {name: data.get(name) for name in data.names()}, data.mapping

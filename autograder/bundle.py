@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .arrays import read_file
+from .arrays import ArrayFile
 from .errors import AutograderError
 from .spec import load_spec
 
@@ -64,7 +64,7 @@ class Bundle:
         if not (self.root / "assignment.json").is_file():
             raise AutograderError(f"{self.root} is not an assignment bundle (no assignment.json)")
         self.spec = load_spec(self.root / "assignment.json")
-        self._data: dict[str, dict] = {}
+        self._data: dict[str, tuple] = {}  # visibility -> (prefix index, ArrayFile)
         self._verify = None
         self._hints = None
         self._pools: list[mmap.mmap] = []  # the mappings behind every loaded array
@@ -81,23 +81,25 @@ class Bundle:
     def visibilities(self) -> tuple[str, ...]:
         return tuple(v for v in ("public", "hidden") if (self.root / f"{v}.arrays").is_file())
 
-    def _arrays(self, visibility: str) -> dict:
-        """Prefix ('in/<caseset>/<case>/' or 'out/<test>/<case>/') -> {name: array}, loaded once."""
+    def _arrays(self, visibility: str) -> tuple:
+        """Prefix ('in/<caseset>/<case>/' or 'out/<test>/<case>/') -> {name: full key}, and the
+        file behind them; loaded once, each array checked and viewed when first asked for."""
         if visibility not in self._data:
             path = self.root / f"{visibility}.arrays"
             if not path.is_file():
                 raise AutograderError(f"{path} is missing: this bundle has no {visibility} cases")
-            arrays, mapping = read_file(path)
-            self._pools.append(mapping)
+            data = ArrayFile(path)
+            self._pools.append(data.mapping)
             index: dict[str, dict] = {}
-            for key, arr in arrays.items():
+            for key in data.names():
                 prefix, _, name = key.rpartition("/")
-                index.setdefault(prefix + "/", {})[name] = arr
-            self._data[visibility] = index
+                index.setdefault(prefix + "/", {})[name] = key
+            self._data[visibility] = (index, data)
         return self._data[visibility]
 
     def _under(self, visibility: str, prefix: str) -> dict[str, np.ndarray]:
-        return dict(self._arrays(visibility).get(prefix, {}))
+        index, data = self._arrays(visibility)
+        return {name: data.get(key) for name, key in index.get(prefix, {}).items()}
 
     def inputs(self, caseset: str, case) -> dict[str, np.ndarray]:
         """Fresh, writeable copies of one case's inputs."""

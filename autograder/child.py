@@ -181,12 +181,14 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
     harden.install_bans(plan, banned_used)
 
     modules, import_error = {}, None
+    sys.dont_write_bytecode = False  # into workdir/__pycache__, for this grade's later children
     for name in job.modules:
         try:
             modules[name] = importlib.import_module(name)
         except BaseException as exc:  # includes SystemExit and KeyboardInterrupt from student code
             import_error = dict(_describe_exception(exc, job.workdir), stage="import", module=name)
             break
+    sys.dont_write_bytecode = True
     # A second pass catches banned callables that modules the student's imports loaded expose.
     harden.install_bans(plan, banned_used, plan.scan(plan.new_modules()))
 

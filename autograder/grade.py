@@ -30,7 +30,12 @@ def preload(spec) -> None:
 
 
 def prepare_workdir(files: dict, support_dir: Path) -> str:
-    """A fresh folder with the submitted files and the support files, readable by the sandbox user."""
+    """A fresh folder with the submitted files and the support files, readable by the sandbox user.
+
+    Its `__pycache__` folder is the one thing the sandbox user may write: the first child that
+    imports a module there leaves its bytecode for the grade's later children (which then skip
+    compiling it). Whatever a child writes there reaches only later children of the same grade,
+    running the same submission as the same user; the grader never imports from the folder."""
     workdir = tempfile.mkdtemp(prefix="autograder-work-")
     for name, src in files.items():
         shutil.copyfile(src, os.path.join(workdir, name))
@@ -41,6 +46,12 @@ def prepare_workdir(files: dict, support_dir: Path) -> str:
     os.chmod(workdir, 0o755)
     for entry in os.listdir(workdir):
         os.chmod(os.path.join(workdir, entry), stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
+    bytecode = os.path.join(workdir, "__pycache__")
+    os.mkdir(bytecode, 0o755)
+    if os.geteuid() == 0:
+        from .harden import sandbox_ids
+
+        os.chown(bytecode, *sandbox_ids())
     return workdir
 
 

@@ -7,6 +7,7 @@ Replies are read with limits and decoded without pickles (see protocol.py).
 
 from __future__ import annotations
 
+import gc
 import os
 import selectors
 import signal
@@ -106,12 +107,14 @@ class Child:
         probes_code(job.probes_path)
         sys.stdout.flush()
         sys.stderr.flush()
+        gc.freeze()  # the child's collector then leaves the grader's objects (and their pages) alone
         pid = os.fork()
         if pid == 0:  # the child; serve() never returns
             os.close(self._req_w)
             os.close(self._rep_r)
             os.close(self._out_r)
             serve(job, req_r, rep_w, out_w)
+        gc.unfreeze()
         self.pid = pid
         for fd in (req_r, rep_w, out_w):
             os.close(fd)

@@ -7,8 +7,9 @@ with one catalogued mistake each (assignments/NAME/mutants.yaml, in turn), so th
 and their explanations are part of the load, as in a real class. Runs `python -m autograder
 grade-batch` on it in a fresh interpreter with `--jobs` workers, pinned to 2 CPUs where the machine
 has more, and reports the wall time of the whole command (start-up included), the rate, and the
-peak memory (PSS) of the whole tree; and, since other jobs on the machine slow the wall clock, the
-CPU seconds one submission takes, and the rate 2 otherwise idle cores would sustain at that cost.
+peak memory (PSS) of the whole tree, sampled every 50 ms; and, since other jobs on the machine
+slow the wall clock, the CPU seconds one submission takes, and the rate 2 otherwise idle cores
+would sustain at that cost.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ def run(name: str = "rnn", count: int = 24, jobs: int = 2) -> dict:
         cpus = sorted(os.sched_getaffinity(0))
         if len(cpus) > 2 and shutil.which("taskset"):
             cmd = ["taskset", "-c", f"{cpus[0]},{cpus[1]}", *cmd]
-        r = measure(cmd)
+        r = measure(cmd, interval=0.05)  # 5 ms sampling would take a fair share of a core from the workers
         graded = len(list((tmp / "out" / "results").glob("*.json")))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

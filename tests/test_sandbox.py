@@ -260,3 +260,30 @@ def test_a_child_that_closes_its_reply_pipe_and_hangs_does_not_hang_the_grader(t
     child.close()
     assert reply.failure == "died"
     assert "SIGKILL" in reply.detail
+
+
+def test_the_first_child_leaves_bytecode_that_later_children_load(tmp_path):
+    child = make_child(tmp_path, "def f(x):\n    return x * 2\n")
+    workdir = child.job.workdir
+    try:
+        assert call(child).failure is None
+    finally:
+        child.close()
+    pyc = [p for p in os.listdir(os.path.join(workdir, "__pycache__")) if p.startswith("mod.")]
+    assert len(pyc) == 1, "the first child wrote no bytecode for the submission"
+    st = os.stat(os.path.join(workdir, "__pycache__"))
+    if os.geteuid() == 0:  # only the sandbox user may write there, never into the workdir itself
+        from autograder.harden import sandbox_ids
+        assert (st.st_uid, st.st_gid) == sandbox_ids()
+        assert os.stat(workdir).st_uid == 0 and os.stat(workdir).st_mode & 0o022 == 0
+    # A second child of the same grade imports the module from that bytecode: it is not compiled
+    # again (the pyc file is left as it was) and still behaves the same.
+    stamp = os.stat(os.path.join(workdir, "__pycache__", pyc[0])).st_mtime_ns
+    second = Child(child.job)
+    try:
+        reply = call(second)
+        assert reply.failure is None
+        np.testing.assert_array_equal(reply.outputs["y"], np.arange(6.0).reshape(2, 3) * 2)
+    finally:
+        second.close()
+    assert os.stat(os.path.join(workdir, "__pycache__", pyc[0])).st_mtime_ns == stamp
