@@ -126,6 +126,8 @@ def grade_files(bundle, files: dict, visibilities=("public", "hidden"), notes=()
     spec = bundle.spec
     start = time.monotonic()
     preload(spec)
+    if any(t.kind == "property" for t in spec.tests):
+        bundle.verify_module()  # imported before the first fork, so no child's ban plan is made twice
     budget_deadline = start + spec.budget
     workdir = prepare_workdir(files, bundle.support_dir)
     results = []
