@@ -108,7 +108,11 @@ class Child:
         sys.stdout.flush()
         sys.stderr.flush()
         gc.freeze()  # the child's collector then leaves the grader's objects (and their pages) alone
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except BaseException:
+            gc.unfreeze()
+            raise
         if pid == 0:  # the child; serve() never returns
             os.close(self._req_w)
             os.close(self._rep_r)
