@@ -21,18 +21,17 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 from .arrays import write_file
 from .bundle import Bundle, output_key
 from .cases import build_inputs, load_module_from
 from .checks import CaseContext, describe_failure, diagnosable
 from .errors import BuildError
-from .grade import grade_files, prepare_workdir, preload
+from .grade import prepare_workdir, preload
 from .mutants import apply_mutant, diagnose, load_catalog
 from .notebooks import starter_entries as notebook_starter_entries
 from .sandbox import Child, ChildJob
 from .starter import expected_starter, stale_files
+from .validate import check_public_part, validate_reference, validate_starter
 from .zipio import tree_entries, write_zip
 
 __all__ = ["stage_bundle", "build_assignment", "build_many", "cached_bundle", "engine_files", "ENGINE_DIR"]
@@ -208,57 +207,6 @@ def cached_bundle(repo, name: str) -> Bundle:
     return Bundle(dest)
 
 
-def _validate_reference(bundle: Bundle, repo, name: str, visibilities):
-    spec = bundle.spec
-    solution = {f: repo.solution_dir(name) / f for f in spec.files}
-    ref = grade_files(bundle, solution, visibilities)
-    if ref.score < ref.max_score or len(ref.results) != len(spec.tests):
-        bad = [f"  - {r.test.name}: {r.output.splitlines()[0] if r.output else ''}" for r in ref.results if not r.passed]
-        raise BuildError(f"{name}: the reference solution scores {ref.score:g}/{ref.max_score:g}, not full marks; "
-                         "refusing to write zips:\n" + "\n".join(bad))
-    return ref
-
-
-def _validate_starter(bundle: Bundle, name: str, stub_dir: Path, visibilities):
-    spec = bundle.spec
-    zero = grade_files(bundle, {f: stub_dir / f for f in spec.files}, visibilities)
-    if zero.score != 0 or len(zero.results) != len(spec.tests):
-        bad = [f"  - {r.test.name}" for r in zero.results if r.score]
-        raise BuildError(f"{name}: the untouched starter scores {zero.score:g}, not 0; refusing to write zips. "
-                         "Tests the stubs pass:\n" + "\n".join(bad))
-    return zero
-
-
-def _check_public_is_a_part_of(public: Bundle, full: Bundle, name: str) -> None:
-    """The starter's bundle grades public cases exactly as the full one does: the same test and
-    case definitions, the same arrays, and nothing hidden. With the reference's full marks on the
-    full bundle, this stands in for grading the reference a second time (training included)."""
-    problems = []
-    if public.visibilities() != ("public",):
-        problems.append(f"it holds data files for {public.visibilities()}")
-    full_raw = {t["id"]: t for t in json.loads((full.root / "assignment.json").read_text())["tests"]}
-    pub_data = json.loads((public.root / "assignment.json").read_text())
-    for raw, test in zip(pub_data["tests"], public.spec.tests):
-        if test.visibility != "public" or full_raw.get(test.id) != raw:
-            problems.append(f"test {test.id} differs from the full bundle's or is not public")
-            continue
-        for case in public.spec.casesets[test.cases].cases:
-            if case.visibility != "public":
-                problems.append(f"case {case.name} of {test.cases} is not public")
-                continue
-            for got, want in ((public.inputs(test.cases, case), full.inputs(test.cases, case)),
-                              (public.expected(test.id, case), full.expected(test.id, case))):
-                if got.keys() != want.keys() or any(
-                        got[k].dtype != want[k].dtype or not np.array_equal(got[k], want[k], equal_nan=True)
-                        for k in got):
-                    problems.append(f"the data of test {test.id}, case {case.name} differ from the full bundle's")
-    expected_ids = [t.id for t in full.spec.tests if t.visibility == "public"]
-    if [t.id for t in public.spec.tests] != expected_ids:
-        problems.append("its public tests are not those of the full bundle")
-    if problems:
-        raise BuildError(f"{name}: the starter's self-check bundle does not match the grader's: " + "; ".join(problems[:5]))
-
-
 def _render(template: str, **values) -> str:
     text = (TEMPLATES / template).read_text(encoding="utf-8")
     for key, value in values.items():
@@ -297,10 +245,10 @@ def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, P
         stubs.mkdir()
         for fname, text in expected_starter(repo, name).items():
             (stubs / fname).write_text(text, encoding="utf-8")
-        ref = _validate_reference(full, repo, name, ("public", "hidden"))
-        zero = _validate_starter(full, name, stubs, ("public", "hidden"))
-        _check_public_is_a_part_of(public, full, name)
-        _validate_starter(public, name, stubs, ("public",))
+        ref = validate_reference(full, repo, name, ("public", "hidden"))
+        zero = validate_starter(full, name, stubs, ("public", "hidden"))
+        check_public_part(public, full, name)
+        validate_starter(public, name, stubs, ("public",))
         log(f"{name}: reference {ref.score:g}/{ref.max_score:g} in {ref.elapsed:.1f} s; "
             f"starter {zero.score:g}/{zero.max_score:g}; {len(spec.tests)} tests")
 

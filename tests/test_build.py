@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from autograder.arrays import read_file, write_file
-from autograder.build import _check_public_is_a_part_of, derive_public_bundle
+from autograder.build import derive_public_bundle
+from autograder.validate import check_public_part
 from autograder.bundle import Bundle
 from autograder.cli import main
 from autograder.errors import BuildError
@@ -21,7 +22,7 @@ def rnn_full(bundles):
 
 def test_a_derived_public_bundle_is_the_public_part_of_the_full_one(rnn_full, tmp_path):
     public = derive_public_bundle(rnn_full, tmp_path / "selfcheck")
-    _check_public_is_a_part_of(public, rnn_full, "rnn")  # raises when it is not
+    check_public_part(public, rnn_full, "rnn")  # raises when it is not
 
 
 def test_a_changed_public_array_is_refused(rnn_full, tmp_path):
@@ -33,7 +34,7 @@ def test_a_changed_public_array_is_refused(rnn_full, tmp_path):
     arrays[key] = arrays[key] + 1
     write_file(public_dir / "public.arrays", arrays)
     with pytest.raises(BuildError, match=r"rnn: the starter's self-check bundle does not match .* data of test"):
-        _check_public_is_a_part_of(Bundle(public_dir), rnn_full, "rnn")
+        check_public_part(Bundle(public_dir), rnn_full, "rnn")
 
 
 def test_hidden_data_in_the_public_bundle_is_refused(rnn_full, tmp_path):
@@ -41,7 +42,7 @@ def test_hidden_data_in_the_public_bundle_is_refused(rnn_full, tmp_path):
     derive_public_bundle(rnn_full, public_dir)
     shutil.copyfile(rnn_full.root / "hidden.arrays", public_dir / "hidden.arrays")
     with pytest.raises(BuildError, match=r"it holds data files for \('public', 'hidden'\)"):
-        _check_public_is_a_part_of(Bundle(public_dir), rnn_full, "rnn")
+        check_public_part(Bundle(public_dir), rnn_full, "rnn")
 
 
 def test_a_public_bundle_missing_a_test_is_refused(rnn_full, tmp_path):
@@ -53,7 +54,7 @@ def test_a_public_bundle_missing_a_test_is_refused(rnn_full, tmp_path):
     data["tests"] = data["tests"][1:]
     (public_dir / "assignment.json").write_text(json.dumps(data))
     with pytest.raises(BuildError, match="its public tests are not those of the full bundle"):
-        _check_public_is_a_part_of(Bundle(public_dir), rnn_full, "rnn")
+        check_public_part(Bundle(public_dir), rnn_full, "rnn")
 
 
 def test_parallel_build_reports_every_failed_assignment_and_writes_nothing(tmp_path, capfd, monkeypatch):
