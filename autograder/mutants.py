@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .compare import compare
 from .errors import SpecError
-from .spec import _REQUIRED, Fld, _Reader
+from .fields import REQUIRED, Fld, Reader
 
 __all__ = ["Mutant", "load_catalog", "apply_mutant", "diagnose", "mutation_report", "error_signature",
            "ERROR_KEY", "MUTANT_FIELDS"]
@@ -32,13 +32,13 @@ __all__ = ["Mutant", "load_catalog", "apply_mutant", "diagnose", "mutation_repor
 ERROR_KEY = "!error"
 
 MUTANT_FIELDS = {
-    "name": Fld("name", _REQUIRED, "unique name of the mistake"),
-    "file": Fld("str", _REQUIRED, "submitted file the edit applies to"),
-    "function": Fld("name", _REQUIRED, "graded function or class where the mistake is"),
+    "name": Fld("name", REQUIRED, "unique name of the mistake"),
+    "file": Fld("str", REQUIRED, "submitted file the edit applies to"),
+    "function": Fld("name", REQUIRED, "graded function or class where the mistake is"),
     "affects": Fld("names", [], "other graded names whose tests may fail through this mistake"),
-    "old": Fld("str", _REQUIRED, "reference text, found exactly once in the file"),
+    "old": Fld("str", REQUIRED, "reference text, found exactly once in the file"),
     "new": Fld("str", "", "what replaces it"),
-    "hint": Fld("str", _REQUIRED, "what a good teaching assistant would say: the symptom and where to look"),
+    "hint": Fld("str", REQUIRED, "what a good teaching assistant would say: the symptom and where to look"),
 }
 
 
@@ -69,7 +69,7 @@ def load_catalog(path: Path, spec, solution_dir: Path | None = None) -> list[Mut
         mark = getattr(e, "problem_mark", None)
         where = f"line {mark.line + 1}: " if mark else ""
         raise SpecError(f"{path}: {where}not valid YAML: {getattr(e, 'problem', e)}") from None
-    r = _Reader(str(path))
+    r = Reader(str(path))
     if not isinstance(data, list):
         r.fail("", "expected a list of mutants")
     graded = {t.graded for t in spec.tests}

@@ -1,7 +1,8 @@
 """Load an assignment spec (assignment.yaml, or its JSON copy in a bundle) into typed objects.
 
 Every key has a type, a default (or is required) and a description; see `TEST_FIELDS`,
-`SPEC_FIELDS` and friends. Every error names the file, the path inside it and what is wrong:
+`SPEC_FIELDS` and friends (checked by fields.Reader). Every error names the file, the path inside
+it and what is wrong:
     assignments/rnn/assignment.yaml: tests[3].rtol: expected a number, got 'tight'
 """
 
@@ -9,12 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .errors import SpecError
+from .fields import NAME_RE, REQUIRED, Fld, Reader, show
 
 __all__ = [
     "Spec", "Test", "CaseSet", "Case", "Limits", "load_spec", "spec_from_dict",
@@ -24,19 +24,6 @@ __all__ = [
 KINDS = ("outputs", "gradients", "unchanged", "property")
 VISIBILITIES = ("public", "hidden")
 FRAMEWORKS = ("numpy", "torch")
-_REQUIRED = object()
-_NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-@dataclass(frozen=True)
-class Fld:
-    """One key of a mapping in the spec: its type, default and meaning."""
-
-    kind: str  # str, int, number, bool, name, names, files, mapping, list
-    default: Any = _REQUIRED
-    help: str = ""
-    choices: tuple = ()
-    positive: bool = False
 
 
 LIMIT_FIELDS = {
@@ -58,30 +45,30 @@ DEFAULT_FIELDS = {
 }
 
 SPEC_FIELDS = {
-    "name": Fld("name", _REQUIRED, "assignment name; also the folder names under assignments/ and solutions/"),
-    "title": Fld("str", _REQUIRED, "human title shown to students"),
+    "name": Fld("name", REQUIRED, "assignment name; also the folder names under assignments/ and solutions/"),
+    "title": Fld("str", REQUIRED, "human title shown to students"),
     "framework": Fld("str", "numpy", "numpy or torch: what the grader preloads and installs", choices=FRAMEWORKS),
-    "files": Fld("files", _REQUIRED, "files a student submits (python modules)"),
+    "files": Fld("files", REQUIRED, "files a student submits (python modules)"),
     "support": Fld("files", [], "files from the assignment folder shipped with both zips (data, helpers)"),
     "preload": Fld("names", [], "modules the grader imports before forking, so that children start warm"),
     "budget": Fld("number", 600, "seconds the whole grade may take; later tests fail with a timeout", positive=True),
     "defaults": Fld("mapping", {}, "defaults for every test (see DEFAULT_FIELDS)"),
-    "cases": Fld("mapping", _REQUIRED, "named case sets: builder, public and hidden cases"),
-    "tests": Fld("list", _REQUIRED, "the graded tests, in the order they are reported"),
+    "cases": Fld("mapping", REQUIRED, "named case sets: builder, public and hidden cases"),
+    "tests": Fld("list", REQUIRED, "the graded tests, in the order they are reported"),
 }
 
 CASESET_FIELDS = {
-    "builder": Fld("name", _REQUIRED, "function in the assignment's cases.py that builds one case"),
+    "builder": Fld("name", REQUIRED, "function in the assignment's cases.py that builds one case"),
     "public": Fld("list", [], "cases shipped with the starter; each a mapping with `name` and builder arguments"),
     "hidden": Fld("list", [], "cases only in the grader zip"),
 }
 
 TEST_FIELDS = {
-    "target": Fld("str", _REQUIRED, "graded function or class as module.name, e.g. rnn_layers.rnn_forward"),
-    "title": Fld("str", _REQUIRED, "what the test checks; the reported name is '<name>: <title>'"),
-    "kind": Fld("str", _REQUIRED, "outputs, gradients, unchanged or property", choices=KINDS),
-    "probe": Fld("name", _REQUIRED, "function in probes.py that calls the student's code on one case"),
-    "cases": Fld("name", _REQUIRED, "the case set to run"),
+    "target": Fld("str", REQUIRED, "graded function or class as module.name, e.g. rnn_layers.rnn_forward"),
+    "title": Fld("str", REQUIRED, "what the test checks; the reported name is '<name>: <title>'"),
+    "kind": Fld("str", REQUIRED, "outputs, gradients, unchanged or property", choices=KINDS),
+    "probe": Fld("name", REQUIRED, "function in probes.py that calls the student's code on one case"),
+    "cases": Fld("name", REQUIRED, "the case set to run"),
     "points": Fld("number", None, "points (default: defaults.points)"),
     "visibility": Fld("str", None, "public or hidden (default: defaults.visibility)", choices=VISIBILITIES),
     "timeout": Fld("number", None, "seconds for the whole test (default: defaults.timeout)", positive=True),
@@ -198,98 +185,13 @@ class Spec:
         raise KeyError(test_id)
 
 
-class _Reader:
-    """Checks one mapping against a field table, naming the file and the path on every error."""
-
-    def __init__(self, source: str):
-        self.source = source
-
-    def fail(self, path: str, msg: str):
-        where = f"{self.source}: {path}" if path else self.source
-        raise SpecError(f"{where}: {msg}")
-
-    def mapping(self, value, fields: dict, path: str) -> dict:
-        if not isinstance(value, dict):
-            self.fail(path, f"expected a mapping, got {_show(value)}")
-        out = {}
-        for key in value:
-            if key not in fields:
-                near = ", ".join(sorted(fields))
-                self.fail(_join(path, key), f"unknown key '{key}' (allowed: {near})")
-        for key, fld in fields.items():
-            sub = _join(path, key)
-            if key not in value:
-                if fld.default is _REQUIRED:
-                    self.fail(sub, f"missing required key ({fld.help})")
-                out[key] = fld.default
-                continue
-            out[key] = self.value(value[key], fld, sub)
-        return out
-
-    def value(self, v, fld: Fld, path: str):
-        kind = fld.kind
-        if v is None and fld.default is None:
-            return None
-        if kind in ("str", "name"):
-            if not isinstance(v, str) or not v.strip():
-                self.fail(path, f"expected a non-empty string, got {_show(v)}")
-            if kind == "name" and not _NAME_RE.match(v):
-                self.fail(path, f"'{v}' is not a valid Python name")
-            if fld.choices and v not in fld.choices:
-                self.fail(path, f"'{v}' is not one of: {', '.join(fld.choices)}")
-            return v
-        if kind in ("int", "number"):
-            ok = isinstance(v, int) if kind == "int" else isinstance(v, (int, float))
-            if isinstance(v, bool) or not ok:
-                want = "a whole number" if kind == "int" else "a number"
-                self.fail(path, f"expected {want}, got {_show(v)}")
-            if v != v or v in (float("inf"), float("-inf")):
-                self.fail(path, f"expected a finite number, got {v}")
-            if fld.positive and v <= 0:
-                self.fail(path, f"must be greater than 0, got {v}")
-            if v < 0:
-                self.fail(path, f"must not be negative, got {v}")
-            return v
-        if kind == "bool":
-            if not isinstance(v, bool):
-                self.fail(path, f"expected true or false, got {_show(v)}")
-            return v
-        if kind in ("names", "files", "list"):
-            if not isinstance(v, list):
-                self.fail(path, f"expected a list, got {_show(v)}")
-            if kind == "list":
-                return v
-            for i, item in enumerate(v):
-                if not isinstance(item, str) or not item:
-                    self.fail(f"{path}[{i}]", f"expected a non-empty string, got {_show(item)}")
-                if kind == "files" and (item.startswith("/") or ".." in Path(item).parts or "\\" in item):
-                    self.fail(f"{path}[{i}]", f"'{item}' must be a plain relative file name")
-            if len(set(v)) != len(v):
-                self.fail(path, "lists the same entry twice")
-            return list(v)
-        if kind == "mapping":
-            if not isinstance(v, dict):
-                self.fail(path, f"expected a mapping, got {_show(v)}")
-            return v
-        raise AssertionError(kind)
-
-
-def _show(v) -> str:
-    text = repr(v)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _join(path: str, key) -> str:
-    return f"{path}.{key}" if path else str(key)
-
-
 def case_seed(assignment: str, caseset: str, visibility: str, name: str) -> int:
     """The named seed of one case: stable across machines and Python versions."""
     digest = hashlib.sha256(f"{assignment}/{caseset}/{visibility}/{name}".encode()).digest()
     return int.from_bytes(digest[:8], "big")
 
 
-def _limits(r: _Reader, base: dict, override: dict, path: str) -> Limits:
+def _limits(r: Reader, base: dict, override: dict, path: str) -> Limits:
     merged = dict(base)
     given = r.mapping(override, {k: Fld(f.kind, None, f.help, positive=f.positive)
                                  for k, f in LIMIT_FIELDS.items()}, path)
@@ -297,20 +199,20 @@ def _limits(r: _Reader, base: dict, override: dict, path: str) -> Limits:
     return Limits(**{k: v for k, v in merged.items() if v is not None})
 
 
-def _blocks(r: _Reader, value: dict, path: str) -> dict:
+def _blocks(r: Reader, value: dict, path: str) -> dict:
     for key, names in value.items():
         if not isinstance(names, list) or len(names) < 2 or not all(isinstance(n, str) and n for n in names):
-            r.fail(f"{path}.{key}", f"expected a list of at least two block names, got {_show(names)}")
+            r.fail(f"{path}.{key}", f"expected a list of at least two block names, got {show(names)}")
     return {k: tuple(v) for k, v in value.items()}
 
 
 def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict | None = None) -> Spec:
     """Validate a parsed spec. `solution_names` maps module -> names it defines, when known."""
-    r = _Reader(source)
+    r = Reader(source)
     top = r.mapping(data, SPEC_FIELDS, "")
     name = top["name"]
     for i, f in enumerate(top["files"]):
-        if not f.endswith(".py") or not _NAME_RE.match(f[:-3]):
+        if not f.endswith(".py") or not NAME_RE.match(f[:-3]):
             r.fail(f"files[{i}]", f"'{f}' must be a Python module file such as layers.py")
     if not top["files"]:
         r.fail("files", "must name at least one file")
@@ -321,7 +223,7 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
     casesets = {}
     for cs_name, cs in top["cases"].items():
         path = f"cases.{cs_name}"
-        if not isinstance(cs_name, str) or not _NAME_RE.match(cs_name):
+        if not isinstance(cs_name, str) or not NAME_RE.match(cs_name):
             r.fail(path, "case set names must be Python names")
         cs = r.mapping(cs, CASESET_FIELDS, path)
         cases = []
@@ -330,10 +232,10 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
             for i, c in enumerate(cs[vis]):
                 cpath = f"{path}.{vis}[{i}]"
                 if not isinstance(c, dict):
-                    r.fail(cpath, f"expected a mapping with a name and builder arguments, got {_show(c)}")
+                    r.fail(cpath, f"expected a mapping with a name and builder arguments, got {show(c)}")
                 cname = c.get("name")
-                if not isinstance(cname, str) or not _NAME_RE.match(cname):
-                    r.fail(f"{cpath}.name", f"every case needs a name that is a Python name, got {_show(cname)}")
+                if not isinstance(cname, str) or not NAME_RE.match(cname):
+                    r.fail(f"{cpath}.name", f"every case needs a name that is a Python name, got {show(cname)}")
                 if cname in seen:
                     r.fail(f"{cpath}.name", f"case '{cname}' appears twice")
                 seen.add(cname)
@@ -341,7 +243,7 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
                 for k, v in params.items():
                     if not isinstance(v, (int, float, str, bool)) and not (
                             isinstance(v, list) and all(isinstance(x, (int, float)) for x in v)):
-                        r.fail(f"{cpath}.{k}", f"builder arguments must be numbers, strings or lists of numbers, got {_show(v)}")
+                        r.fail(f"{cpath}.{k}", f"builder arguments must be numbers, strings or lists of numbers, got {show(v)}")
                 cases.append(Case(cname, vis, params, case_seed(name, cs_name, vis, cname)))
         casesets[cs_name] = CaseSet(cs_name, cs["builder"], tuple(cases))
 
@@ -354,7 +256,7 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
         if t["id"] and source.endswith((".yaml", ".yml")):
             r.fail(f"{path}.id", "test ids are set by the build; remove this key")
         module, _, graded = t["target"].rpartition(".")
-        if module not in modules or not _NAME_RE.match(graded or "-"):
+        if module not in modules or not NAME_RE.match(graded or "-"):
             r.fail(f"{path}.target", f"'{t['target']}' must be module.name with module one of: {', '.join(sorted(modules))}")
         if solution_names is not None and graded not in solution_names.get(module, ()):
             r.fail(f"{path}.target", f"'{graded}' is not defined in the solution module {module}.py")
@@ -368,7 +270,7 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
             r.fail(f"{path}.upstream", "a gradients test with a forward probe needs upstream: {output: case input or null}")
         for out_name, src in t["upstream"].items():
             if src is not None and not isinstance(src, str):
-                r.fail(f"{path}.upstream.{out_name}", f"expected a case input name or null, got {_show(src)}")
+                r.fail(f"{path}.upstream.{out_name}", f"expected a case input name or null, got {show(src)}")
         if t["kind"] == "property" and not t["verify"]:
             r.fail(f"{path}.verify", "a property test needs verify: the function in verify.py that judges it")
         if t["verify"] and t["kind"] != "property":
