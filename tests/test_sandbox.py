@@ -287,3 +287,52 @@ def test_the_first_child_leaves_bytecode_that_later_children_load(tmp_path):
     finally:
         second.close()
     assert os.stat(os.path.join(workdir, "__pycache__", pyc[0])).st_mtime_ns == stamp
+
+
+def test_call_many_answers_each_input_set_in_order_in_one_round_trip(tmp_path):
+    child = make_child(tmp_path, "CALLS = []\ndef f(x):\n    CALLS.append(1)\n    return x * len(CALLS)\n")
+    batch = [{"x": np.full(2, float(i))} for i in range(3)]
+    try:
+        reply = child.call_many("mod", "call", batch, time.monotonic() + 5)
+        assert reply.failure is None
+        # one probe call per set, in order, in the same process (the counter keeps going)
+        assert [r["y"].tolist() for r in reply.many] == [[0.0, 0.0], [2.0, 2.0], [6.0, 6.0]]
+    finally:
+        child.close()
+
+
+def test_call_many_fails_as_a_whole_at_the_first_failing_set(tmp_path):
+    child = make_child(tmp_path, "def f(x):\n    if x[0] < 0:\n        raise ValueError('negative')\n    return x\n")
+    batch = [{"x": np.ones(2)}, {"x": -np.ones(2)}, {"x": np.ones(2)}]
+    try:
+        reply = child.call_many("mod", "call", batch, time.monotonic() + 5)
+    finally:
+        child.close()
+    assert reply.failure == "error" and reply.many == []
+    assert reply.error["type"] == "ValueError" and reply.error["where"]["line"] == 3
+
+
+def test_a_child_closed_without_waiting_is_gone_with_what_it_started_once_reaped(tmp_path):
+    from autograder.sandbox import reap_pending
+
+    source = """
+        import os, time
+        def f(x):
+            pid = os.fork()
+            if pid == 0:
+                os.setsid()
+                time.sleep(60)
+                os._exit(0)
+            return x * 0 + pid
+    """
+    child = make_child(tmp_path, source)
+    reply = call(child)
+    escaped = int(reply.outputs["y"].flat[0])
+    child.close(wait=False)
+    assert child.dead
+    reap_pending()
+    for pid in (child.pid, escaped):
+        deadline = time.monotonic() + 2
+        while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert not os.path.exists(f"/proc/{pid}"), f"process {pid} survived (or was not reaped)"
