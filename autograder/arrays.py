@@ -7,7 +7,7 @@ before it looks at a byte: only bool, integer and float dtypes are accepted, so 
 for objects, strings or records, and the byte count must agree with the shape.
 
 A data file (`*.arrays`) is the 8-byte magic, the index length, the JSON index (names sorted,
-offsets 64-byte aligned), then the data: its bytes depend only on the arrays. `read_file` loads
+offsets 64-byte aligned), then the data: its bytes depend only on the arrays. `ArrayFile` loads
 it into one private anonymous mapping, so that a forked child can drop every array at once
 (`mmap.madvise(MADV_DONTNEED)`) without copying a page (see bundle.scrub_all).
 """
@@ -21,7 +21,7 @@ import struct
 
 import numpy as np
 
-__all__ = ["ArrayError", "ArrayFile", "PLAIN_KINDS", "describe", "read_entry", "write_file", "read_file", "MAGIC"]
+__all__ = ["ArrayError", "ArrayFile", "PLAIN_KINDS", "describe", "read_entry", "write_file", "MAGIC"]
 
 PLAIN_KINDS = "biuf"  # bool, signed int, unsigned int, float
 MAGIC = b"AGARR01\n"
@@ -139,11 +139,3 @@ class ArrayFile:
             except ArrayError as e:
                 raise ArrayError(f"{self.path}: {e}") from None
         return arr
-
-
-def read_file(path) -> tuple[dict[str, np.ndarray], mmap.mmap]:
-    """Every array of a data file, as read-only views into one private anonymous mapping.
-
-    Returns (arrays, mapping): whoever holds the mapping may drop all of them at once."""
-    data = ArrayFile(path)
-    return {name: data.get(name) for name in data.names()}, data.mapping

@@ -41,15 +41,10 @@ class CaseContext:
         reply = self.child.call(self.test.module, probe, self.inputs if inputs is None else inputs,
                                 self.deadline, seed=self.case.seed, return_inputs=return_inputs,
                                 params=self.case.params)
-        if reply.failure is None and reply.banned:
-            reply.failure = "banned"
-        if reply.failure == "timeout" and self.budget is not None:
-            reply.detail = f"budget:{self.budget:g}"
+        self._settle(reply)
         if reply.failure is None and probe == self.test.probe and self.outputs is None:
             self.outputs = dict(reply.outputs)
             self.outputs.update({f"input:{k}": v for k, v in reply.inputs_after.items()})
-        if reply.failure is not None:
-            self.failed_reply = reply
         return reply
 
     def call_many(self, probe: str, batch: list[dict]):
@@ -60,15 +55,21 @@ class CaseContext:
         for start in range(0, len(batch), chunk):
             reply = self.child.call_many(self.test.module, probe, batch[start:start + chunk], self.deadline,
                                          seed=self.case.seed, params=self.case.params)
-            if reply.failure is None and reply.banned:
-                reply.failure = "banned"
-            if reply.failure is not None:
-                if reply.failure == "timeout" and self.budget is not None:
-                    reply.detail = f"budget:{self.budget:g}"
-                self.failed_reply = reply
+            if self._settle(reply):
                 return reply, None
             many += reply.many
         return None, many
+
+    def _settle(self, reply) -> bool:
+        """A banned call fails a reply that came back; a timeout names the grade's budget when that
+        set the deadline; a failed reply is kept for diagnosis. True when the reply failed."""
+        if reply.failure is None and reply.banned:
+            reply.failure = "banned"
+        if reply.failure == "timeout" and self.budget is not None:
+            reply.detail = f"budget:{self.budget:g}"
+        if reply.failure is not None:
+            self.failed_reply = reply
+        return reply.failure is not None
 
 
 def diagnosable(ctx) -> dict | None:

@@ -25,6 +25,17 @@ def _names(repo, names):
     return names or repo.names()
 
 
+def _report_check(problems: list[str], label: str, fix: str, ok: str) -> int:
+    """What a --check prints: each problem and the fix on stderr (exit 1), or that all is well."""
+    for line in problems:
+        print(f"{label}: {line}", file=sys.stderr)
+    if problems:
+        print(fix, file=sys.stderr)
+        return 1
+    print(ok)
+    return 0
+
+
 def cmd_list(args) -> int:
     from .repo import find_repo
 
@@ -42,13 +53,8 @@ def cmd_starter(args) -> int:
     repo = find_repo()
     if args.check:
         stale = [s for name in _names(repo, args.names) for s in stale_files(repo, name)]
-        for line in stale:
-            print(f"stale: {line}", file=sys.stderr)
-        if stale:
-            print("run 'autograder starter' to regenerate starter/ from solutions/", file=sys.stderr)
-            return 1
-        print("starter/ is up to date")
-        return 0
+        return _report_check(stale, "stale", "run 'autograder starter' to regenerate starter/ from solutions/",
+                             "starter/ is up to date")
     for name in _names(repo, args.names):
         changed = write_starter(repo, name)
         print(f"{name}: " + (", ".join(changed) if changed else "up to date"))
@@ -63,13 +69,8 @@ def cmd_notebooks(args) -> int:
     names = args.names or notebooks.notebook_names(repo)
     if args.check:
         problems = [p for name in names for p in notebooks.stale(repo, name) + notebooks.leaks(repo, name)]
-        for line in problems:
-            print(f"notebook: {line}", file=sys.stderr)
-        if problems:
-            print("run 'autograder notebooks' to regenerate the student notebooks", file=sys.stderr)
-            return 1
-        print("notebooks are up to date")
-        return 0
+        return _report_check(problems, "notebook", "run 'autograder notebooks' to regenerate the student notebooks",
+                             "notebooks are up to date")
     for name in names:
         changed = notebooks.write_student(repo, name)
         print(f"{name}: " + (f"wrote {notebooks.student_path(repo, name).relative_to(repo.root)}" if changed

@@ -12,7 +12,7 @@ import os
 import signal
 import time
 
-__all__ = ["become_subreaper", "descendants", "kill_everything_from", "kill_tree", "reap_tree"]
+__all__ = ["become_subreaper", "descendants", "kill_everything_from", "kill_tree", "reap_tree", "reap"]
 
 _PR_SET_CHILD_SUBREAPER = 36
 _state = {"subreaper": None}
@@ -84,7 +84,8 @@ def _kill(pids) -> None:
             pass
 
 
-def _reap(pid: int) -> None:
+def reap(pid: int) -> None:
+    """Wait for our child `pid` to end; nothing if it is not (or no longer) ours."""
     try:
         os.waitpid(pid, 0)
     except ChildProcessError:
@@ -122,7 +123,7 @@ def reap_tree(pid: int, tree: list[int], reap_pid) -> None:
         quiet = 0
         _kill(orphans + alive)
         for orphan in orphans:
-            _reap(orphan)
+            reap(orphan)
         if alive and not orphans:
             time.sleep(0.005)
 

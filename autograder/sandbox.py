@@ -20,7 +20,7 @@ import numpy as np
 from . import harden
 from .child import probes_code, serve
 from .protocol import FrameReader, ProtocolError, pack
-from .reaper import become_subreaper, kill_everything_from, kill_tree, reap_tree
+from .reaper import become_subreaper, kill_everything_from, kill_tree, reap, reap_tree
 
 __all__ = ["ChildJob", "Child", "Reply", "warm", "PRELOAD", "reap_pending"]
 
@@ -39,13 +39,7 @@ def reap_pending() -> None:
     """Reap every child that close(wait=False) killed, and whatever they left behind."""
     while _PENDING:
         pid, tree = _PENDING.pop()
-
-        def reap_pid(pid=pid):
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
-        reap_tree(pid, tree, reap_pid)
+        reap_tree(pid, tree, lambda pid=pid: reap(pid))
 
 
 def warm(modules=PRELOAD) -> None:

@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from autograder.arrays import read_file, write_file
+from autograder.arrays import ArrayFile, write_file
 from autograder.build import derive_public_bundle
 from autograder.validate import check_public_part
 from autograder.bundle import Bundle
@@ -28,8 +28,8 @@ def test_a_derived_public_bundle_is_the_public_part_of_the_full_one(rnn_full, tm
 def test_a_changed_public_array_is_refused(rnn_full, tmp_path):
     public_dir = tmp_path / "selfcheck"
     derive_public_bundle(rnn_full, public_dir)
-    arrays, _ = read_file(public_dir / "public.arrays")
-    arrays = {k: np.array(v) for k, v in arrays.items()}
+    data = ArrayFile(public_dir / "public.arrays")
+    arrays = {k: np.array(data.get(k)) for k in data.names()}
     key = next(k for k in sorted(arrays) if k.startswith("out/"))
     arrays[key] = arrays[key] + 1
     write_file(public_dir / "public.arrays", arrays)
