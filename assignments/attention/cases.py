@@ -58,6 +58,16 @@ def _permuted(rng, L, **arrays):
     return out
 
 
+def _with_mask_and_permutation(out, rng, N, L, mask):
+    """`out` plus a mask of kind `mask` ('none': no mask) and a permutation of the keys (and mask)."""
+    if mask == "none":
+        out.update(_permuted(rng, L, keys=out["keys"]))
+    else:
+        out["mask"] = _mask(rng, N, L, mask)
+        out.update(_permuted(rng, L, keys=out["keys"], mask=out["mask"]))
+    return out
+
+
 # --- the five fixed functions and masked_dot_attention -----------------------------------------
 
 def dot_attention(rng, N, H, P, P2=None, scale=1.0):
@@ -77,26 +87,14 @@ def additive(rng, N, L, Hq, Hk, A, mask="random", scale=1.0):
     out = {"query": _w(rng, N, Hq), "keys": keys, "Wq": _w(rng, Hq, A, scale=scale / np.sqrt(Hq)),
            "Wk": _w(rng, Hk, A, scale=scale / np.sqrt(Hk)), "v": _w(rng, A, scale=2.0 * scale / np.sqrt(A)),
            "dcontext": _w(rng, N, Hk), "dweights": _w(rng, N, L)}
-    if mask == "none":
-        out.update(_permuted(rng, L, keys=keys))
-    else:
-        m = _mask(rng, N, L, mask)
-        out["mask"] = m
-        out.update(_permuted(rng, L, keys=keys, mask=m))
-    return out
+    return _with_mask_and_permutation(out, rng, N, L, mask)
 
 
 def masked_dot(rng, N, L, H, mask="random", scale=1.5):
     keys = _w(rng, N, L, H, scale=scale)
     out = {"query": _w(rng, N, H, scale=scale), "keys": keys, "dcontext": _w(rng, N, H),
            "dweights": _w(rng, N, L)}
-    if mask == "none":
-        out.update(_permuted(rng, L, keys=keys))
-    else:
-        m = _mask(rng, N, L, mask)
-        out["mask"] = m
-        out.update(_permuted(rng, L, keys=keys, mask=m))
-    return out
+    return _with_mask_and_permutation(out, rng, N, L, mask)
 
 
 def lstm_step(rng, N, D, H, attn=False):
