@@ -178,9 +178,12 @@ def apply_late(results: dict, steps, due, submitted, late_due=None, problem: str
         step = late_step(steps, hours)
         info.update(hours_late=round(hours, 4), due=due.isoformat(), submitted=submitted.isoformat())
         when = f"Submitted {show_time(submitted)}"
-        if step is None:
+        if hours <= 0:
             note = (f"Late policy: {when}, on time (due {show_time(due)}): no penalty; "
                     f"score {raw:g} of {raw:g} kept.")
+        elif step is None:
+            note = (f"Late policy: {when}, {hours:.1f} hours after the due date {show_time(due)}; no step of "
+                    f"the policy applies yet: no penalty; score {raw:g} of {raw:g} kept.")
         else:
             info["keep"] = step.keep
             after = round(raw * step.keep, 6)

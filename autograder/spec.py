@@ -1,7 +1,7 @@
 """Load an assignment spec (assignment.yaml, or its JSON copy in a bundle) into typed objects.
 
 Every key has a type, a default (or is required) and a description; see `TEST_FIELDS`,
-`SPEC_FIELDS` and friends (checked by fields.Reader). Every error names the file, the path inside
+`SPEC_FIELDS` and friends (checked by fields.Reader), and `policy.POLICY_FIELDS` for `policy:`. Every error names the file, the path inside
 it and what is wrong:
     assignments/rnn/assignment.yaml: tests[3].rtol: expected a number, got 'tight'
 """

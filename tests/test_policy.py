@@ -109,6 +109,13 @@ def test_a_submission_in_another_time_zone_is_measured_in_absolute_time():
     assert out["score"] == pytest.approx(25.9) and "30.0 hours after" in out["output"]
 
 
+def test_a_grace_period_before_the_first_step_costs_nothing_and_says_how_late():
+    grace = (LateStep(2, 0.9),)
+    out = apply_late(results(), grace, DUE, DUE + timedelta(hours=1))
+    assert out["score"] == 37 and "1.0 hours after the due date" in out["output"] and "no penalty" in out["output"]
+    assert apply_late(results(), grace, DUE, DUE + timedelta(hours=3))["score"] == pytest.approx(33.3)
+
+
 def test_no_due_date_means_no_penalty_and_says_so():
     out = apply_late(results(), COURSE, None, DUE + timedelta(hours=100))
     assert out["score"] == 37
