@@ -333,3 +333,14 @@ def test_the_version_check_catches_newer_python(tmp_path):
     for arc, text in newer.items():
         proc = vermin({arc: text}, tmp_path / arc[0], "3.10")
         assert proc.returncode != 0 and "3.11" in proc.stdout, (arc, proc.stdout)
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_without_the_oldest_python_ci_fails_and_a_developer_is_told_how_to_get_it(monkeypatch, tmp_path, ci):
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    monkeypatch.setenv("AUTOGRADER_PY310", "")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("CI", ci)
+    outcome = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(outcome, match="no Python 3.10 interpreter found .*pyenv install 3.10"):
+        oldest_python.require()
