@@ -18,6 +18,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -249,7 +250,8 @@ def _student_readme(spec) -> str:
         notes.append(policy)
     return _render("STUDENT_README.md", title=spec.title, name=spec.name,
                    files=", ".join(f"`{f}`" for f in spec.files), points_table="\n".join(rows),
-                   total=f"{spec.max_score:g}", notes="".join(f"\n{n}\n" for n in notes))
+                   total=f"{spec.max_score:g}",
+                   notes="".join(f"\n{textwrap.fill(p, 96)}\n" for n in notes for p in n.split("\n\n")))
 
 
 def _points_by_target(spec) -> dict:
