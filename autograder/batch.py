@@ -12,7 +12,8 @@ This process only hands out submissions, collects reports and writes (`batch_rep
 A worker that dies, or overruns its deadline, costs only the submission it was grading: that one
 scores 0 with the error noted, and a fresh worker takes over. A rerun skips every submission that
 already has results (a failed one is tried again) unless `force`, and warns about results that
-another bundle graded (`extra_data.bundle` in each results file names the bundle).
+another bundle graded (`extra_data.bundle` in each results file names the bundle). With `due`,
+the assignment's late policy is applied from the export's submission times (`batch_late`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from collections import deque
 from pathlib import Path
 
 from .batch_inputs import METADATA, Submission, discover, print_warning
+from .batch_late import LatePolicy, late_info, remove_late
 from .batch_report import Row, extra_data, summary, write_histogram, write_outputs
 from .batch_workers import WorkerPool
 from .results import Report, TestResult, write_json_atomic
@@ -62,12 +64,21 @@ def bundle_fingerprint(bundle) -> str:
     return h.hexdigest()[:16]
 
 
+def _relate(data: dict, late, sub, path: Path) -> dict:
+    """Earlier results with this run's late policy (or none); rewritten when that changes them."""
+    new = late.apply(sub, data) if late else remove_late(data)
+    if late_info(new) != late_info(data):
+        write_json_atomic(path, new)
+    return new
+
+
 def grade_batch(bundle, folder, out, jobs=None, force=False, visibilities=None, timeout=None,
-                progress=None, warn=print_warning) -> list:
+                progress=None, warn=print_warning, due=None) -> list:
     """Grade every submission in `folder` into `out`; return one Row a submission, in folder order.
 
     `jobs` workers (default: the usable CPUs) grade in parallel; `timeout` seconds (default: the
-    spec's budget + 60) bound one submission; `progress` shows a bar (default: when stderr is a TTY).
+    spec's budget + 60) bound one submission; `progress` shows a bar (default: when stderr is a TTY);
+    `due` (an aware datetime) applies the spec's late policy to each submission's time.
     """
     spec, out = bundle.spec, Path(out)
     visibilities = tuple(visibilities or bundle.visibilities())
@@ -75,10 +86,12 @@ def grade_batch(bundle, folder, out, jobs=None, force=False, visibilities=None, 
     subs = discover(folder, exclude=[out], warn=warn)
     (out / "results").mkdir(parents=True, exist_ok=True)
     stamp = {"bundle": bundle_fingerprint(bundle), "visibilities": "+".join(visibilities)}
+    late = LatePolicy(spec.policy.late, due, warn) if due is not None else None
     rows: dict[int, Row] = {}
     for i, sub in enumerate(subs):
         data = None if force else _previous(out / "results" / f"{sub.key}.json")
         if data is not None:
+            data = _relate(data, late, sub, out / "results" / f"{sub.key}.json")
             rows[i] = Row.from_results(sub, data, graded_now=False)
             rows[i].stale = any(extra_data(data).get(k) != v for k, v in stamp.items())
     stale = sum(r.stale for r in rows.values())
@@ -88,14 +101,14 @@ def grade_batch(bundle, folder, out, jobs=None, force=False, visibilities=None, 
     todo = deque(i for i in range(len(subs)) if i not in rows)
     try:
         if todo:
-            _run(bundle, subs, visibilities, todo, rows, out, jobs, timeout, progress, stamp)
+            _run(bundle, subs, visibilities, todo, rows, out, jobs, timeout, progress, stamp, late)
     finally:  # also after an interrupt: what was graded is in the table
         done = [rows[i] for i in range(len(subs)) if i in rows]
         write_outputs(out, done, spec)
     return done
 
 
-def _run(bundle, subs, visibilities, todo, rows, out, jobs, timeout, progress, stamp) -> None:
+def _run(bundle, subs, visibilities, todo, rows, out, jobs, timeout, progress, stamp, late=None) -> None:
     """Grade the submissions indexed in `todo` with `jobs` workers, filling `rows` and OUT/results."""
     from tqdm import tqdm
 
@@ -106,6 +119,8 @@ def _run(bundle, subs, visibilities, todo, rows, out, jobs, timeout, progress, s
 
     def record(i: int, data: dict, logs=()) -> None:
         data["extra_data"] = {**(data.get("extra_data") or {}), **stamp}
+        if late is not None and not extra_data(data).get("batch_error"):
+            data = late.apply(subs[i], data)
         write_json_atomic(out / "results" / f"{subs[i].key}.json", data)
         rows[i] = Row.from_results(subs[i], data, graded_now=True)
         if logs:

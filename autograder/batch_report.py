@@ -33,14 +33,19 @@ class Row:
     error: str = ""  # why the submission was not graded; "" when it was
     graded_now: bool = True
     stale: bool = False  # graded earlier by another bundle
+    raw_score: float | None = None  # before a late penalty (None: the score)
+    hours_late: float | None = None  # None: no due date given, or no submission time
 
     @classmethod
     def from_results(cls, sub: Submission, results: dict, graded_now: bool) -> "Row":
         """The row of `sub` from its Gradescope results; entries that are not mappings are ignored."""
         tests = [t for t in results.get("tests", []) if isinstance(t, dict)]
+        late = extra_data(results).get("late")
+        late = late if isinstance(late, dict) else {}
         return cls(sub, float(results.get("score", 0)), sum(float(t.get("max_score", 0)) for t in tests),
                    {t.get("name"): float(t.get("score", 0)) for t in tests},
-                   str(extra_data(results).get("batch_error", "")), graded_now)
+                   str(extra_data(results).get("batch_error", "")), graded_now,
+                   raw_score=late.get("raw_score"), hours_late=late.get("hours_late"))
 
 
 def write_outputs(out: Path, rows: list, spec) -> None:
@@ -53,15 +58,19 @@ def write_outputs(out: Path, rows: list, spec) -> None:
 
 
 def write_csv(path, rows: list, spec) -> None:
-    """A row a submission: who, score, max, error, then a column a test of the spec (atomic write)."""
+    """A row a submission: who, raw score and hours late (with --due), score, max, error, then a
+    column a test of the spec (atomic write)."""
     path = Path(path)
     names = [t.name for t in spec.tests]
     tmp = path.with_name(f".{path.name}.tmp")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         w = csv.writer(f)
-        w.writerow(["student", "sid", "email", "submission", "score", "max", "error", *names])
+        w.writerow(["student", "sid", "email", "submission", "raw_score", "hours_late", "score", "max", "error",
+                    *names])
         for r in rows:
-            w.writerow([r.sub.student, r.sub.sid, r.sub.email, r.sub.submission, f"{r.score:g}",
+            raw = r.score if r.raw_score is None else r.raw_score
+            late = "" if r.hours_late is None else f"{r.hours_late:.2f}"
+            w.writerow([r.sub.student, r.sub.sid, r.sub.email, r.sub.submission, f"{raw:g}", late, f"{r.score:g}",
                         f"{r.max_score:g}", r.error, *(f"{r.tests.get(n, 0.0):g}" for n in names)])
     os.replace(tmp, path)
 

@@ -18,6 +18,7 @@ import hashlib
 import json
 import shutil
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -29,18 +30,41 @@ from .errors import BuildError
 from .grade import prepare_workdir, preload
 from .mutants import apply_mutant, diagnose, load_catalog
 from .notebooks import starter_entries as notebook_starter_entries
+from .policy import describe_policy
 from .sandbox import Child, ChildJob
 from .starter import expected_starter, stale_files
 from .validate import check_public_part, validate_reference, validate_starter
 from .zipio import tree_entries, write_zip
 
-__all__ = ["stage_bundle", "build_assignment", "build_many", "cached_bundle", "engine_files", "ENGINE_DIR"]
+__all__ = ["stage_bundle", "build_assignment", "build_many", "cached_bundle", "engine_files", "setup_script",
+           "ENGINE_DIR", "PINS", "CPU_INDEX"]
 
 ENGINE_DIR = Path(__file__).resolve().parent
 TEMPLATES = ENGINE_DIR / "templates"
 _SUPPORTED_PYTHON = "3.10"
 # Versions setup.sh installs on Gradescope's Ubuntu 22.04 image (system Python 3.10).
 PINS = {"numpy": ["numpy==2.2.6"], "torch": ["numpy==2.2.6", "torch==2.13.0"]}
+# PyTorch's CPU-only wheels (no CUDA libraries): setup.sh takes torch from here first.
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def setup_script(framework: str) -> str:
+    """setup.sh of a grader zip. For torch, torch itself comes first from PyTorch's CPU-only index
+    (no CUDA libraries; Gradescope has no GPU); the pinned install that follows then finds it
+    installed (`torch==X` is met by `X+cpu`) and adds only its dependencies. If that index cannot
+    be reached, a log line says so and the pinned install takes torch from the default index."""
+    torch_first = ""
+    pin = next((p for p in PINS[framework] if p.startswith("torch==")), None)
+    if pin:
+        torch_first = (
+            f"# torch {pin.split('==')[1]} from PyTorch's CPU-only wheels ({CPU_INDEX}); on failure, the default index.\n"
+            f"if ! $PIP --no-deps --index-url {CPU_INDEX} {pin}; then\n"
+            f"    echo \"setup.sh: could not install {pin} from PyTorch's CPU-only index {CPU_INDEX};"
+            f" falling back to the default index, whose torch wheel pulls in the CUDA libraries"
+            f" (several GB more)\" >&2\n"
+            "fi\n")
+    return _render("setup.sh", requirements=" ".join(PINS[framework]), python=_SUPPORTED_PYTHON,
+                   torch_first=torch_first)
 
 
 def engine_files() -> dict[str, Path]:
@@ -216,9 +240,18 @@ def _render(template: str, **values) -> str:
 
 def _student_readme(spec) -> str:
     rows = [f"| `{graded}` | {pub:g} | {hid:g} |" for graded, (pub, hid) in _points_by_target(spec).items()]
+    policy = describe_policy(spec.policy)
+    advisory = [t for t in spec.tests if t.advisory]
+    notes = []
+    if advisory:
+        notes.append(f"{len(advisory)} more check(s) are advisory (for example, that a function leaves the "
+                     "arrays it was given unchanged): they are reported passed or failed, but carry no points.")
+    if policy:
+        notes.append(policy)
     return _render("STUDENT_README.md", title=spec.title, name=spec.name,
                    files=", ".join(f"`{f}`" for f in spec.files), points_table="\n".join(rows),
-                   total=f"{spec.max_score:g}")
+                   total=f"{spec.max_score:g}",
+                   notes="".join(f"\n{textwrap.fill(p, 96)}\n" for n in notes for p in n.split("\n\n")))
 
 
 def _points_by_target(spec) -> dict:
@@ -254,8 +287,7 @@ def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, P
 
         grader = dict(engine_files())
         grader.update(tree_entries(tmp / "bundle", "bundle"))
-        grader["setup.sh"] = _render("setup.sh", requirements=" ".join(PINS[spec.framework]),
-                                     python=_SUPPORTED_PYTHON).encode()
+        grader["setup.sh"] = setup_script(spec.framework).encode()
         grader["run_autograder"] = _render("run_autograder").encode()
         grader["requirements.txt"] = ("\n".join(PINS[spec.framework]) + "\n").encode()
         grader_zip = out_dir / f"{name}-autograder.zip"

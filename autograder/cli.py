@@ -6,6 +6,7 @@
     autograder build [NAME ...] [--out DIR] [--jobs N]
     autograder grade NAME PATH [--json FILE] [--public-only] [--bundle DIR]
     autograder grade-batch NAME DIR --out OUT [--jobs N] [--force] [--timeout S] [--public-only] [--bundle DIR]
+                           [--due ISO8601]
     autograder gradescope [--root DIR]          (what run_autograder calls)
 """
 
@@ -140,9 +141,17 @@ def cmd_grade_batch(args) -> int:
         raise AutograderError(f"the bundle is for '{bundle.spec.name}', not '{args.name}'")
     if args.jobs is not None and args.jobs < 1:
         raise AutograderError(f"--jobs {args.jobs}: give at least 1 worker")
+    due = None
+    if args.due:
+        from .policy import parse_time
+
+        try:
+            due = parse_time(args.due)
+        except ValueError as e:
+            raise AutograderError(f"--due: {e}") from None
     visibilities = ("public",) if args.public_only else None
     rows = grade_batch(bundle, Path(args.dir), Path(args.out), jobs=args.jobs, force=args.force,
-                       visibilities=visibilities, timeout=args.timeout)
+                       visibilities=visibilities, timeout=args.timeout, due=due)
     print(summary(rows, bundle.spec))
     print(f"wrote {Path(args.out) / 'grades.csv'}, {Path(args.out) / 'histogram.png'} and "
           f"{Path(args.out) / 'results'}/<student>.json")
@@ -194,6 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="stop grading one submission after S seconds (default: the assignment's budget + 60)")
     s.add_argument("--public-only", action="store_true", help="run only public cases")
     s.add_argument("--bundle", metavar="DIR", help="grade with a built bundle folder instead of the repository")
+    s.add_argument("--due", metavar="ISO8601", help="due date with its offset, e.g. 2026-05-17T23:59:00-04:00: apply "
+                                                   "the assignment's late policy to the export's submission times")
     s.set_defaults(func=cmd_grade_batch)
     s = sub.add_parser("gradescope", help="grade ROOT/submission into ROOT/results/results.json (run_autograder)")
     s.add_argument("--root", default="/autograder")

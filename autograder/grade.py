@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .checks import CaseContext, diagnosable, run_check
 from .mutants import diagnose
-from .results import Report, TestResult
+from .results import ADVISORY_NOTE, Report, TestResult
 from .sandbox import Child, ChildJob, reap_pending, warm
 
 __all__ = ["grade_files", "grade_path", "preload", "prepare_workdir"]
@@ -99,7 +99,7 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
         problem = "This test has no cases to run here."
     lines = []
     if problem is None:
-        result.score = test.points
+        result.score, result.ok = test.points, True
         lines.append(f"Passed {len(passed_cases)} case(s).")
     else:
         lines.append(problem)
@@ -110,6 +110,8 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
     printed = child.printed().strip()
     if printed:
         lines.append("Your code printed:\n" + printed)
+    if test.advisory:
+        lines.append(ADVISORY_NOTE)
     result.output = "\n".join(lines)
     result.elapsed = time.monotonic() - start
     return result
@@ -147,7 +149,8 @@ def grade_files(bundle, files: dict, visibilities=("public", "hidden"), notes=()
     finally:
         reap_pending()  # every child and what it started is gone before the report exists
         shutil.rmtree(workdir, ignore_errors=True)
-    return Report(spec.name, spec.title, results, time.monotonic() - start, list(notes))
+    return Report(spec.name, spec.title, results, time.monotonic() - start, list(notes),
+                  hidden_visibility=spec.policy.hidden_visibility)
 
 
 def grade_path(bundle, path, visibilities=("public", "hidden"), **kw) -> Report:

@@ -127,8 +127,9 @@ def diagnose(test, got: dict, candidates: dict) -> list[str]:
 
 
 def mutation_report(repo, name: str, bundle, log=None) -> list[dict]:
-    """Grade every mutant of the catalog with `bundle`: caught by hidden cases? unrelated tests
-    still passing? diagnosed with its own hint? One row per mutant."""
+    """Grade every mutant of the catalog with `bundle`: caught by hidden cases (an advisory test
+    counts: it is reported failed)? points lost? unrelated tests still passing? diagnosed with its
+    own hint? One row per mutant."""
     import tempfile
 
     from .grade import grade_files
@@ -152,6 +153,7 @@ def mutation_report(repo, name: str, bundle, log=None) -> list[dict]:
                 "failing": [r.test.name for r in failing],
                 "unrelated": [r.test.name for r in failing if r.test.graded not in mutant.graded],
                 "diagnosed": any(hint_line in r.output for r in failing),
+                "points_lost": sum(r.max_score - min(max(r.score, 0.0), r.max_score) for r in report.results),
                 "wrong_hints": [m.name for m in other_hints],
             })
     return rows

@@ -8,10 +8,16 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["TestResult", "Report", "write_json_atomic", "GRADESCOPE_VISIBILITY", "format_table"]
+__all__ = ["TestResult", "Report", "write_json_atomic", "gradescope_visibility", "format_table", "ADVISORY_NOTE"]
 
-GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
 MAX_TEST_OUTPUT = 12_000
+ADVISORY_NOTE = "(Advisory check: reported so that you can fix it, but it counts for no points.)"
+
+
+def gradescope_visibility(visibility: str, hidden_visibility: str = "after_published") -> str:
+    """What Gradescope is told about a test: public tests are `visible`; hidden ones follow the
+    assignment's `policy.hidden_visibility`."""
+    return "visible" if visibility == "public" else hidden_visibility
 
 
 @dataclass
@@ -21,6 +27,7 @@ class TestResult:
     output: str = ""
     elapsed: float = 0.0
     cases_run: int = 0
+    ok: bool = False  # every case passed (what decides an advisory test, which has no points)
 
     @property
     def max_score(self) -> float:
@@ -28,9 +35,11 @@ class TestResult:
 
     @property
     def passed(self) -> bool:
+        if getattr(self.test, "advisory", False):
+            return self.ok
         return self.score >= self.test.points
 
-    def to_gradescope(self, number: int) -> dict:
+    def to_gradescope(self, number: int, hidden_visibility: str = "after_published") -> dict:
         text = self.output if len(self.output) <= MAX_TEST_OUTPUT else self.output[:MAX_TEST_OUTPUT] + "\n... [cut]"
         return {
             "name": self.test.name,
@@ -39,7 +48,7 @@ class TestResult:
             "max_score": self.max_score,
             "status": "passed" if self.passed else "failed",
             "output": text,
-            "visibility": GRADESCOPE_VISIBILITY[self.test.visibility],
+            "visibility": gradescope_visibility(self.test.visibility, hidden_visibility),
             "execution_time": round(self.elapsed, 3),
         }
 
@@ -51,6 +60,7 @@ class Report:
     results: list
     elapsed: float = 0.0
     notes: list = field(default_factory=list)
+    hidden_visibility: str = "after_published"  # the spec's policy.hidden_visibility
 
     @property
     def score(self) -> float:
@@ -69,7 +79,7 @@ class Report:
             "output": "\n".join(lines),
             "visibility": "visible",
             "stdout_visibility": "hidden",
-            "tests": [r.to_gradescope(i + 1) for i, r in enumerate(self.results)],
+            "tests": [r.to_gradescope(i + 1, self.hidden_visibility) for i, r in enumerate(self.results)],
         }
 
     def per_target(self) -> dict:
@@ -108,7 +118,8 @@ def format_table(report: Report, width: int = 100) -> str:
     for r in report.results:
         mark = "PASS" if r.passed else "FAIL"
         name = r.test.name if len(r.test.name) <= name_w else r.test.name[: name_w - 3] + "..."
-        rows.append(f"{mark}  {name:<{name_w}}  {min(r.score, r.max_score):>5g} / {r.max_score:<5g}")
+        points = "advisory" if getattr(r.test, "advisory", False) else f"{min(r.score, r.max_score):>5g} / {r.max_score:<5g}"
+        rows.append(f"{mark}  {name:<{name_w}}  {points}")
         if not r.passed and r.output:
             first = r.output.strip().splitlines()[0]
             rows.append("      " + (first if len(first) <= width - 6 else first[: width - 9] + "..."))

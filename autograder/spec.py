@@ -1,7 +1,7 @@
 """Load an assignment spec (assignment.yaml, or its JSON copy in a bundle) into typed objects.
 
 Every key has a type, a default (or is required) and a description; see `TEST_FIELDS`,
-`SPEC_FIELDS` and friends (checked by fields.Reader). Every error names the file, the path inside
+`SPEC_FIELDS` and friends (checked by fields.Reader), and `policy.POLICY_FIELDS` for `policy:`. Every error names the file, the path inside
 it and what is wrong:
     assignments/rnn/assignment.yaml: tests[3].rtol: expected a number, got 'tight'
 """
@@ -15,10 +15,11 @@ from pathlib import Path
 
 from .errors import SpecError
 from .fields import NAME_RE, REQUIRED, Fld, Reader, show
+from .policy import Policy, read_policy
 
 __all__ = [
     "Spec", "Test", "CaseSet", "Case", "Limits", "load_spec", "spec_from_dict",
-    "KINDS", "VISIBILITIES", "FRAMEWORKS",
+    "KINDS", "VISIBILITIES", "FRAMEWORKS", "Policy",
 ]
 
 KINDS = ("outputs", "gradients", "unchanged", "property")
@@ -42,6 +43,8 @@ DEFAULT_FIELDS = {
     "visibility": Fld("str", "hidden", "public (self-check and shown at once) or hidden", choices=VISIBILITIES),
     "banned": Fld("names", [], "dotted names of library callables no graded call may use"),
     "limits": Fld("mapping", {}, "resource limits of the child process (see LIMIT_FIELDS)"),
+    "advisory_kinds": Fld("names", ["unchanged"], "kinds of test that are advisory unless a test sets "
+                                                 "advisory: false (reported passed or failed, 0 points)"),
 }
 
 SPEC_FIELDS = {
@@ -55,6 +58,8 @@ SPEC_FIELDS = {
     "defaults": Fld("mapping", {}, "defaults for every test (see DEFAULT_FIELDS)"),
     "cases": Fld("mapping", REQUIRED, "named case sets: builder, public and hidden cases"),
     "tests": Fld("list", REQUIRED, "the graded tests, in the order they are reported"),
+    "policy": Fld("mapping", {}, "course policy: late penalty, visibility of hidden tests, daily limit "
+                                 "(see policy.POLICY_FIELDS)"),
 }
 
 CASESET_FIELDS = {
@@ -84,6 +89,8 @@ TEST_FIELDS = {
     "blocks": Fld("mapping", {}, "output -> names of the equal blocks of its last axis (e.g. gates [i, f, o, g])"),
     "diagnose": Fld("bool", True, "run in mutant analysis and match failures against the catalog; switch off "
                                   "for long training checks"),
+    "advisory": Fld("bool", None, "reported passed or failed with its message, but max_score 0 and no effect on "
+                                  "the score (default: true for the kinds in defaults.advisory_kinds)"),
     "id": Fld("name", None, "set by the build in a bundle's copy of the spec; never written by hand"),
 }
 
@@ -141,6 +148,7 @@ class Test:
     hint: str = ""
     blocks: dict = field(default_factory=dict)
     diagnose: bool = True
+    advisory: bool = False  # reported, 0 points (points is then 0)
 
     @property
     def graded(self) -> str:
@@ -167,6 +175,7 @@ class Spec:
     preload: tuple[str, ...]
     casesets: dict
     tests: tuple[Test, ...]
+    policy: Policy = Policy()
     source: str = "assignment.yaml"
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -218,6 +227,10 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
         r.fail("files", "must name at least one file")
     defaults = r.mapping(top["defaults"], DEFAULT_FIELDS, "defaults")
     base_limits = r.mapping(defaults["limits"], LIMIT_FIELDS, "defaults.limits")
+    for i, kind in enumerate(defaults["advisory_kinds"]):
+        if kind not in KINDS:
+            r.fail(f"defaults.advisory_kinds[{i}]", f"'{kind}' is not one of: {', '.join(KINDS)}")
+    policy = read_policy(r, top["policy"])
     modules = {f[:-3] for f in top["files"]}
 
     casesets = {}
@@ -276,14 +289,18 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
         if t["verify"] and t["kind"] != "property":
             r.fail(f"{path}.verify", "only tests of kind 'property' take verify")
         pick = lambda key: defaults[key] if t[key] is None else t[key]  # noqa: E731
+        advisory = t["kind"] in defaults["advisory_kinds"] if t["advisory"] is None else t["advisory"]
+        if advisory and t["points"]:
+            why = "" if t["advisory"] else f" (tests of kind '{t['kind']}' are advisory unless they say advisory: false)"
+            r.fail(f"{path}.points", f"an advisory test carries no points{why}; set advisory: false to grade it")
         test = Test(
             id=t["id"] or f"t{i + 1:02d}", target=t["target"], title=t["title"], kind=t["kind"],
-            probe=t["probe"], cases=t["cases"], points=pick("points"), visibility=pick("visibility"),
+            probe=t["probe"], cases=t["cases"], points=0 if advisory else pick("points"), visibility=pick("visibility"),
             timeout=pick("timeout"), rtol=pick("rtol"), atol=pick("atol"), outputs=tuple(t["outputs"]),
             forward=t["forward"], upstream=dict(t["upstream"]), verify=t["verify"],
             banned=tuple(dict.fromkeys(list(defaults["banned"]) + list(t["banned"] or []))),
             limits=_limits(r, base_limits, t["limits"], f"{path}.limits"), hint=t["hint"],
-            blocks=_blocks(r, t["blocks"], f"{path}.blocks"), diagnose=t["diagnose"],
+            blocks=_blocks(r, t["blocks"], f"{path}.blocks"), diagnose=t["diagnose"], advisory=advisory,
         )
         if test.name in names:
             r.fail(f"{path}.title", f"two tests are both named '{test.name}'")
@@ -297,7 +314,7 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
 
     return Spec(name=name, title=top["title"], framework=top["framework"], files=tuple(top["files"]),
                 support=tuple(top["support"]), budget=top["budget"], preload=tuple(top["preload"]), casesets=casesets,
-                tests=tuple(tests), source=source, raw=data)
+                tests=tuple(tests), policy=policy, source=source, raw=data)
 
 
 def load_spec(path, solution_names: dict | None = None) -> Spec:

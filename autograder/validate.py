@@ -1,7 +1,9 @@
 """Self-validation of a staged build: nothing is written unless these hold.
 
-- the reference solution scores full marks on the full bundle, every test present;
-- the untouched starter scores 0 on it (and on the starter's own self-check bundle);
+- the reference solution scores full marks on the full bundle, every test present, and passes
+  every advisory test (0 points, so the score alone would not show it);
+- the untouched starter scores 0 on it (and on the starter's own self-check bundle) and passes no
+  test, advisory ones included;
 - the self-check bundle is exactly the full bundle's public part.
 """
 
@@ -24,7 +26,7 @@ def validate_reference(bundle: Bundle, repo, name: str, visibilities):
     spec = bundle.spec
     solution = {f: repo.solution_dir(name) / f for f in spec.files}
     ref = grade_files(bundle, solution, visibilities)
-    if ref.score < ref.max_score or len(ref.results) != len(spec.tests):
+    if ref.score < ref.max_score or len(ref.results) != len(spec.tests) or not all(r.passed for r in ref.results):
         bad = [f"  - {r.test.name}: {r.output.splitlines()[0] if r.output else ''}" for r in ref.results if not r.passed]
         raise BuildError(f"{name}: the reference solution scores {ref.score:g}/{ref.max_score:g}, not full marks; "
                          "refusing to write zips:\n" + "\n".join(bad))
@@ -32,11 +34,12 @@ def validate_reference(bundle: Bundle, repo, name: str, visibilities):
 
 
 def validate_starter(bundle: Bundle, name: str, stub_dir: Path, visibilities):
-    """Grade the untouched stubs with `bundle`; BuildError unless they score 0 with every test present."""
+    """Grade the untouched stubs with `bundle`; BuildError unless they score 0 with every test present
+    and pass none (an advisory test the stubs pass checks nothing)."""
     spec = bundle.spec
     zero = grade_files(bundle, {f: stub_dir / f for f in spec.files}, visibilities)
-    if zero.score != 0 or len(zero.results) != len(spec.tests):
-        bad = [f"  - {r.test.name}" for r in zero.results if r.score]
+    if zero.score != 0 or len(zero.results) != len(spec.tests) or any(r.passed for r in zero.results):
+        bad = [f"  - {r.test.name}" for r in zero.results if r.score or r.passed]
         raise BuildError(f"{name}: the untouched starter scores {zero.score:g}, not 0; refusing to write zips. "
                          "Tests the stubs pass:\n" + "\n".join(bad))
     return zero

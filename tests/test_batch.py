@@ -285,3 +285,79 @@ def test_the_command_refuses_a_missing_folder_and_a_bad_job_count(tmp_path, bund
     assert main(["grade-batch", "rnn", str(tmp_path), "--out", str(tmp_path / "o"), "--jobs", "0",
                  "--bundle", bundle]) == 2
     assert "--jobs 0" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- --due: the late policy
+
+
+LATE_METADATA = """\
+submission_111:
+  :submitters:
+  - :name: Ada Lovelace
+    :sid: '0001'
+    :email: ada@example.edu
+  :created_at: 2026-05-19 05:59:00.000000000 -04:00
+submission_222:
+  :submitters:
+  - :name: Alan Turing
+    :sid: '0002'
+    :email: alan@example.edu
+  :created_at: 2026-05-18 03:00:00.000000000 +00:00
+submission_444:
+  :submitters:
+  - :name: Grace Hopper
+    :sid: '0003'
+    :email: grace@example.edu
+"""
+
+
+@pytest.mark.slow
+def test_grade_batch_due_applies_the_late_policy_from_the_export(quick_bundle, tmp_path, capsys):
+    export = tmp_path / "export"
+    for sid in ("111", "222", "333", "444"):
+        submission(export / f"submission_{sid}")
+    (export / "submission_metadata.yml").write_text(LATE_METADATA)
+    out = tmp_path / "out"
+    spec = quick_bundle.spec
+    full = spec.max_score
+    assert [(s.hours, s.keep) for s in spec.policy.late] == [(0, 0.85), (24, 0.7), (48, 0)]
+
+    def run(*due):
+        assert main(["grade-batch", "rnn", str(export), "--out", str(out), "--jobs", "2",
+                     "--bundle", str(quick_bundle.root), *due]) == 0
+        capsys.readouterr()
+        return read_csv(out / "grades.csv")
+
+    table = run("--due", "2026-05-17T23:59:00-04:00")
+    ada, alan = table["Ada Lovelace"], table["Alan Turing"]
+    assert (float(ada["raw_score"]), float(ada["hours_late"]), float(ada["score"])) == (full, 30.0, round(0.7 * full, 6))
+    # 03:00 UTC on the 18th is 23:00 EDT on the 17th: 59 minutes early, in another time zone.
+    assert (float(alan["raw_score"]), float(alan["hours_late"]), float(alan["score"])) == (full, -0.98, full)
+    for who in ("submission_333", "Grace Hopper"):  # not in the metadata / no created_at: no penalty
+        assert (float(table[who]["score"]), table[who]["hours_late"]) == (full, "")
+    said = json.loads((out / "results" / "Ada_Lovelace.json").read_text())
+    assert "30.0 hours after the due date" in said["output"] and "keeps 70%" in said["output"]
+    assert sum(t["score"] for t in said["tests"]) == full  # each test keeps its score
+    assert "no created_at" in json.loads((out / "results" / "Grace_Hopper.json").read_text())["output"]
+
+    stamps = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()}
+    moved = run("--due", "2026-05-18T23:59:00-04:00")  # a day later: rescored from the raw score, not regraded
+    assert float(moved["Ada Lovelace"]["score"]) == round(0.85 * full, 6)
+    assert float(moved["Ada Lovelace"]["hours_late"]) == 6.0
+    assert float(moved["Alan Turing"]["score"]) == full
+    assert {p.name for p in (out / "results").iterdir()
+            if p.stat().st_mtime_ns != stamps[p.name]} <= {"Ada_Lovelace.json", "Alan_Turing.json"}
+    plain = run()  # without --due: the scores as graded
+    assert float(plain["Ada Lovelace"]["score"]) == full and plain["Ada Lovelace"]["hours_late"] == ""
+    assert "Late policy" not in json.loads((out / "results" / "Ada_Lovelace.json").read_text())["output"]
+
+
+@pytest.mark.parametrize("due, says", [
+    ("2026-05-17T23:59:00", "--due: '2026-05-17T23:59:00' has no time zone offset"),
+    ("tomorrow", "--due: 'tomorrow' is not an ISO 8601 time"),
+])
+def test_grade_batch_refuses_a_due_date_it_cannot_read(tmp_path, bundles, capsys, due, says):
+    bundle = str(bundles("rnn").root)
+    assert main(["grade-batch", "rnn", str(tmp_path), "--out", str(tmp_path / "o"), "--due", due,
+                 "--bundle", bundle]) == 2
+    assert says in capsys.readouterr().err

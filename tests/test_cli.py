@@ -21,7 +21,7 @@ def test_list_names_each_assignment(capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    assert "rnn" in out and "33 tests, 44 points, numpy" in out
+    assert "rnn" in out and "33 tests, 37 points, numpy" in out
 
 
 def test_starter_check_passes_on_the_repository(capsys, monkeypatch):
@@ -69,7 +69,7 @@ def test_grade_writes_results_json_and_exits_zero_whatever_the_score(tmp_path, c
     assert main(["grade", "rnn", str(ROOT / "starter" / "rnn"), "--json", str(out)]) == 0
     data = json.loads(out.read_text())
     assert data["score"] == 0 and len(data["tests"]) == 33
-    assert "Score: 0 / 44" in capsys.readouterr().out
+    assert "Score: 0 / 37" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -15,8 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from autograder.build import build_assignment
+from autograder.build import PINS, TEMPLATES, build_assignment, engine_files
 from autograder.markers import strip_solution_text
+from autograder.repo import Repo
+from autograder.starter import expected_starter
+
+import oldest_python
 
 pytestmark = pytest.mark.slow
 
@@ -38,19 +42,29 @@ def rnn_zips(repo, tmp_path_factory):
     return build_assignment(repo, "rnn", out, log=lambda *a: None)
 
 
-def run_gradescope(tmp_path, grader_zip, submission_files) -> dict:
+def run_gradescope(tmp_path, grader_zip, submission_files, metadata=None, policy=None, python=None) -> dict:
+    """Unzip the grader into ROOT/source, the files into ROOT/submission, `metadata` (if any) into
+    ROOT/submission_metadata.json, and run run_autograder as Gradescope does; `policy` replaces keys
+    of the bundle's policy; `python` is the interpreter (default: this one, without site-packages)."""
     root = tmp_path / "autograder"
     (root / "source").mkdir(parents=True)
     with zipfile.ZipFile(grader_zip) as zf:
         zf.extractall(root / "source")
+    if policy:
+        spec_path = root / "source" / "bundle" / "assignment.json"
+        spec = json.loads(spec_path.read_text())
+        spec["policy"] = {**spec.get("policy", {}), **policy}
+        spec_path.write_text(json.dumps(spec))
     (root / "submission").mkdir()
     for f in submission_files:
         shutil.copyfile(f, root / "submission" / f.name)
+    if metadata is not None:
+        (root / "submission_metadata.json").write_text(json.dumps(metadata))
     runner = root / "source" / "run_autograder"
     os.chmod(runner, 0o755)
-    env = isolated_env(tmp_path)
+    env = isolated_env(tmp_path) if python is None else {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["AUTOGRADER_ROOT"] = str(root)
-    env["AUTOGRADER_PYTHON"] = f"{sys.executable} -S"
+    env["AUTOGRADER_PYTHON"] = f"{sys.executable} -S" if python is None else str(python)
     proc = subprocess.run(["bash", str(runner)], env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "could not start" not in (root / "results" / "results.json").read_text(), proc.stderr
@@ -118,14 +132,17 @@ def test_a_planted_results_file_is_replaced(rnn_zips, repo, tmp_path):
     assert result["score"] == 0
 
 
-def run_selfcheck(tmp_path, starter_zip, replace=None):
+def run_selfcheck(tmp_path, starter_zip, replace=None, python=None):
     folder = tmp_path / "starter"
     with zipfile.ZipFile(starter_zip) as zf:
         zf.extractall(folder)
     for src in replace or []:
         shutil.copyfile(src, folder / src.name)
-    env = isolated_env(tmp_path)
-    return subprocess.run([sys.executable, "-S", "-m", "pytest", "-p", "no:cacheprovider"], cwd=folder, env=env,
+    if python is None:
+        cmd, env = [sys.executable, "-S"], isolated_env(tmp_path)
+    else:
+        cmd, env = [str(python)], {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([*cmd, "-m", "pytest", "-p", "no:cacheprovider"], cwd=folder, env=env,
                           capture_output=True, text=True, timeout=300)
 
 
@@ -146,3 +163,184 @@ def test_starter_selfcheck_runs_in_a_fresh_folder(rnn_zips, repo, tmp_path):
     assert f"{len(public)} passed" in ref_run.stdout
     total = sum(t.points for t in public)
     assert f"total" in ref_run.stdout and f"{total:g} / {total:g}" in ref_run.stdout
+
+
+# ----------------------------------------------------------------------------- course policy on Gradescope
+
+DUE = "2026-05-17T23:59:00.000000-04:00"
+INDEPENDENT = Path(__file__).resolve().parent / "fixtures" / "submissions" / "rnn_independent"
+
+
+def metadata(created: str, due=DUE, previous=()) -> dict:
+    """submission_metadata.json as Gradescope writes it (the keys the grader reads, and some others)."""
+    return {"id": 123456, "created_at": created, "submission_method": "upload",
+            "assignment": {"due_date": due, "late_due_date": None, "group_size": None, "group_submission": False,
+                           "id": 25828, "course_id": 1234, "release_date": "2026-05-01T00:00:00.000000-04:00",
+                           "title": "RNN", "total_points": "37.0"},
+            "users": [{"email": "student@example.edu", "id": 1234, "name": "Student User"}],
+            "previous_submissions": list(previous)}
+
+
+def test_gradescope_run_30_hours_late_keeps_70_percent_and_says_why(rnn_zips, repo, tmp_path):
+    grader_zip, _ = rnn_zips
+    spec = repo.spec("rnn")
+    solution = sorted(repo.solution_dir("rnn").glob("*.py"))
+    late = run_gradescope(tmp_path / "late", grader_zip, solution, metadata("2026-05-19T05:59:00.000000-04:00"))
+    assert late["score"] == pytest.approx(0.70 * spec.max_score)
+    assert sum(t["score"] for t in late["tests"]) == spec.max_score  # every test keeps its own score
+    assert "Submitted 2026-05-19 05:59 -04:00, 30.0 hours after the due date 2026-05-17 23:59 -04:00" in late["output"]
+    assert "Step applied: more than 24 hours late keeps 70%" in late["output"]
+    assert f"Score {spec.max_score:g} before the penalty, {0.7 * spec.max_score:g} after" in late["output"]
+    on_time = run_gradescope(tmp_path / "on_time", grader_zip, solution, metadata("2026-05-17T23:58:59.000000-04:00"))
+    assert on_time["score"] == spec.max_score
+    assert "on time (due 2026-05-17 23:59 -04:00): no penalty" in on_time["output"]
+    no_file = run_gradescope(tmp_path / "no_metadata", grader_zip, solution)
+    assert no_file["score"] == spec.max_score
+    assert "graded without a late penalty (submission_metadata.json is missing)" in no_file["output"]
+
+
+def test_an_in_place_update_alone_keeps_full_marks_and_shows_the_advisory_test_failed(rnn_zips, repo, tmp_path):
+    """The classic `dnext_c += ...` in lstm_step_backward: right gradients, the caller's array changed."""
+    text = (INDEPENDENT / "rnn_layers.py").read_text()
+    old = "    dc = dnext_c + dnext_h * o * (1 - tc * tc)\n"
+    assert text.count(old) == 1
+    folder = tmp_path / "files"
+    folder.mkdir()
+    (folder / "rnn_layers.py").write_text(text.replace(old, "    dnext_c += dnext_h * o * (1 - tc * tc)\n"
+                                                            "    dc = dnext_c\n"))
+    shutil.copyfile(INDEPENDENT / "captioning_rnn.py", folder / "captioning_rnn.py")
+    result = run_gradescope(tmp_path, rnn_zips[0], sorted(folder.glob("*.py")), metadata(DUE))
+    spec = repo.spec("rnn")
+    assert result["score"] == spec.max_score
+    failed = [t for t in result["tests"] if t["status"] == "failed"]
+    assert [t["name"] for t in failed] == ["lstm_step_backward: leaves its inputs and cache unchanged"]
+    assert failed[0]["score"] == failed[0]["max_score"] == 0
+    assert "modified its input 'dnext_c'" in failed[0]["output"] and "counts for no points" in failed[0]["output"]
+
+
+def test_over_the_daily_limit_the_latest_graded_results_are_repeated(rnn_zips, repo, tmp_path):
+    grader_zip, _ = rnn_zips
+    spec = repo.spec("rnn")
+    solution = sorted(repo.solution_dir("rnn").glob("*.py"))
+    first = run_gradescope(tmp_path / "first", grader_zip, solution, metadata("2026-05-15T09:00:00.000000-04:00"),
+                           policy={"daily_limit": 1})
+    assert first["score"] == spec.max_score
+    assert "Daily limit: graded submission 1 of 1 in the last 24 hours." in first["output"]
+    previous = [{"submission_time": "2026-05-15T09:00:00.000000-04:00", "score": first["score"], "results": first}]
+    stubs = sorted(repo.starter_dir("rnn").glob("*.py"))  # graded, these would score 0
+    extra = run_gradescope(tmp_path / "extra", grader_zip, stubs, metadata("2026-05-15T20:00:00.000000-04:00",
+                           previous=previous), policy={"daily_limit": 1})
+    assert extra["score"] == spec.max_score and extra["tests"] == first["tests"]
+    assert extra["output"].startswith("Not graded (daily limit): you have had 1 graded submission in the last 24 hours")
+    assert "A submission made after 2026-05-16 09:00 -04:00 will be graded." in extra["output"]
+    later = run_gradescope(tmp_path / "later", grader_zip, stubs, metadata("2026-05-16T09:00:01.000000-04:00",
+                           previous=previous + [{"submission_time": "2026-05-15T20:00:00.000000-04:00",
+                                                 "score": extra["score"], "results": extra}]),
+                           policy={"daily_limit": 1})
+    assert later["score"] == 0 and "graded submission 1 of 1" in later["output"]
+
+
+@pytest.mark.parametrize("setting", ["after_due_date", "hidden"])
+def test_hidden_tests_reach_gradescope_with_the_assignments_visibility(rnn_zips, repo, tmp_path, setting):
+    result = run_gradescope(tmp_path, rnn_zips[0], [], policy={"hidden_visibility": setting})
+    spec = repo.spec("rnn")
+    want = ["visible" if t.visibility == "public" else setting for t in spec.tests]
+    assert [t["visibility"] for t in result["tests"]] == want
+
+
+# ----------------------------------------------------------------------------- the oldest Python we claim
+
+
+def test_the_rnn_zip_grades_under_the_oldest_python_claimed(rnn_zips, repo, tmp_path):
+    """What Gradescope's image does: its Python (3.10), numpy at the pin setup.sh installs, nothing else."""
+    python = oldest_python.venv([*PINS["numpy"], "pytest"])
+    assert oldest_python.version_of(python) == oldest_python.claimed_minimum() == "3.10"
+    grader_zip, starter_zip = rnn_zips
+    spec = repo.spec("rnn")
+    solution = sorted(repo.solution_dir("rnn").glob("*.py"))
+    full = run_gradescope(tmp_path / "ref", grader_zip, solution, metadata("2026-05-19T05:59:00-04:00"), python=python)
+    assert [t["status"] for t in full["tests"]] == ["passed"] * len(spec.tests)
+    assert sum(t["score"] for t in full["tests"]) == spec.max_score
+    assert full["score"] == pytest.approx(0.70 * spec.max_score) and "30.0 hours after" in full["output"]
+    zero = run_gradescope(tmp_path / "stub", grader_zip, sorted(repo.starter_dir("rnn").glob("*.py")), python=python)
+    assert zero["score"] == 0 and len(zero["tests"]) == len(spec.tests)
+    ref_run = run_selfcheck(tmp_path / "selfcheck", starter_zip, solution, python=python)
+    assert ref_run.returncode == 0, ref_run.stdout[-3000:]
+
+
+def notebook_code(path: Path) -> str:
+    """The code cells of a notebook as one module, IPython magics and shell lines commented out."""
+    import nbformat
+
+    cells = [c.source for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "code"]
+    lines = [("# " + line if line.lstrip().startswith(("%", "!")) else line)
+             for cell in cells for line in cell.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+def shipped_python(repo, name) -> dict:
+    """Archive name -> Python text, for everything the two zips of `name` ship that Python runs: the
+    engine (its .py.tmpl templates too), the bundle's probes, verifiers and support modules (in the
+    grader's bundle/ and the starter's selfcheck/), the stubs and support modules at the starter's
+    top, its conftest.py and test_selfcheck.py, and the notebook's code cells. Collected from the
+    sources the build copies; test_the_collected_python_is_what_the_rnn_zips_ship keeps it honest."""
+    spec, adir = repo.spec(name), repo.assignment_dir(name)
+    out = {arc: path.read_text() for arc, path in engine_files().items() if arc.endswith((".py", ".py.tmpl"))}
+    for f in ("probes.py", "verify.py"):
+        if (adir / f).is_file():
+            out[f"bundle/{f}"] = out[f"selfcheck/{f}"] = (adir / f).read_text()
+    for f in spec.support:
+        if f.endswith(".py"):
+            out[f"bundle/support/{f}"] = out[f"selfcheck/support/{f}"] = out[f] = (adir / f).read_text()
+    out.update(expected_starter(repo, name))
+    for f in ("conftest.py", "test_selfcheck.py"):
+        out[f] = (TEMPLATES / f"{f}.tmpl").read_text()
+    notebook = repo.starter_dir(name) / f"{name}.ipynb"
+    if notebook.is_file():
+        out[f"{name}.ipynb"] = notebook_code(notebook)
+    return out
+
+
+def vermin(files: dict, folder: Path, minimum: str) -> subprocess.CompletedProcess:
+    """Run vermin over `files` (written under `folder`): exit 0 when each runs on `minimum` or older."""
+    for arc, text in files.items():
+        dest = folder / (arc if arc.endswith(".py") else arc + ".py")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_text(text)
+    return subprocess.run([sys.executable, "-c", "import sys, vermin; sys.exit(vermin.main())",
+                           f"-t={minimum}-", "--violations", "--eval-annotations", "--no-tips", "-q", str(folder)],
+                          capture_output=True, text=True, timeout=300)
+
+
+def test_the_collected_python_is_what_the_rnn_zips_ship(rnn_zips, repo):
+    in_zips = set()
+    for z in rnn_zips:
+        in_zips |= {n for n in zipfile.ZipFile(z).namelist() if n.endswith((".py", ".py.tmpl", ".ipynb"))}
+    assert set(shipped_python(repo, "rnn")) == in_zips
+
+
+@pytest.mark.parametrize("name", Repo(Path(__file__).resolve().parent.parent).names())
+def test_everything_a_zip_ships_runs_on_the_oldest_python_claimed(repo, tmp_path, name):
+    minimum = oldest_python.claimed_minimum()
+    files = shipped_python(repo, name)
+    assert len(files) > 40 and f"{name}.ipynb" in files
+    proc = vermin(files, tmp_path / "shipped", minimum)
+    assert proc.returncode == 0, f"code that needs a Python newer than {minimum}:\n{proc.stdout}{proc.stderr}"
+
+
+def test_the_version_check_catches_newer_python(tmp_path):
+    newer = {"a.py": "import tomllib\n", "b.py": "try:\n    pass\nexcept* ValueError:\n    pass\n"}
+    for arc, text in newer.items():
+        proc = vermin({arc: text}, tmp_path / arc[0], "3.10")
+        assert proc.returncode != 0 and "3.11" in proc.stdout, (arc, proc.stdout)
+
+
+@pytest.mark.parametrize("ci", ["true", ""])
+def test_without_the_oldest_python_ci_fails_and_a_developer_is_told_how_to_get_it(monkeypatch, tmp_path, ci):
+    monkeypatch.setenv("PYENV_ROOT", str(tmp_path / "no-pyenv"))
+    monkeypatch.setenv("AUTOGRADER_PY310", "")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setenv("CI", ci)
+    outcome = pytest.fail.Exception if ci else pytest.skip.Exception
+    with pytest.raises(outcome, match="no Python 3.10 interpreter found .*pyenv install 3.10"):
+        oldest_python.require()

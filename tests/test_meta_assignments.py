@@ -70,11 +70,15 @@ def test_reference_scores_full_and_starter_zero_with_every_test_present(repo, bu
     solution = {f: repo.solution_dir(name) / f for f in spec.files}
     full = grade_files(bundle, solution)
     assert [r.test.id for r in full.results] == [t.id for t in spec.tests]
-    assert [r.test.name for r in full.results if not r.passed] == []
-    assert full.score == spec.max_score
+    assert [r.test.name for r in full.results if not r.passed] == []  # advisory tests included
+    assert full.score == spec.max_score == sum(t.points for t in spec.tests if not t.advisory) > 0
+    entries = full.to_gradescope()["tests"]
+    advisory = [e for e, t in zip(entries, spec.tests) if t.advisory]
+    assert all(e["max_score"] == 0 and e["status"] == "passed" for e in advisory)
     for fname, text in expected_starter(repo, name).items():
         (tmp_path / fname).write_text(text)
     zero = grade_files(bundle, {f: tmp_path / f for f in spec.files})
     assert [r.test.id for r in zero.results] == [t.id for t in spec.tests]
     assert zero.score == 0
+    assert [r.test.name for r in zero.results if r.passed] == []  # an advisory test the stubs pass checks nothing
     assert all("not implemented yet" in r.output for r in zero.results)

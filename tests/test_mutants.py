@@ -4,7 +4,7 @@ import pytest
 
 from autograder.errors import SpecError
 from autograder.grade import grade_files
-from autograder.mutants import load_catalog, mutation_report
+from autograder.mutants import apply_mutant, load_catalog, mutation_report
 from autograder.repo import Repo
 
 from conftest import ROOT
@@ -22,6 +22,25 @@ def test_mutation_score_is_100_percent_with_precise_diagnoses(repo, bundles, nam
     assert {r["mutant"]: r["unrelated"] for r in rows if r["unrelated"]} == {}  # unrelated tests pass
     assert [r["mutant"] for r in rows if not r["diagnosed"]] == []       # its own hint is shown
     assert {r["mutant"]: r["wrong_hints"] for r in rows if r["wrong_hints"]} == {}
+    # Only the in-place mistakes, caught by advisory tests, cost nothing; every other one costs points.
+    assert {r["mutant"] for r in rows if r["points_lost"] == 0} == FREE_OF_CHARGE.get(name, set())
+
+
+FREE_OF_CHARGE = {"rnn": {"upstream_modified_in_place", "clip_in_place"}}
+
+
+def test_an_in_place_mistake_alone_keeps_full_marks_with_its_advisory_test_failed(repo, bundles, tmp_path):
+    catalog = {m.name: m for m in load_catalog(repo.assignment_dir("rnn") / "mutants.yaml", repo.spec("rnn"))}
+    bundle = bundles("rnn")
+    for name, failing in (("upstream_modified_in_place", "rnn_step_backward: leaves its inputs and cache unchanged"),
+                          ("clip_in_place", "clip_grad_norm: leaves the gradients it was given unchanged")):
+        files = apply_mutant(catalog[name], repo.solution_dir("rnn"), tmp_path / name, bundle.spec.files)
+        report = grade_files(bundle, files)
+        assert report.score == report.max_score == bundle.spec.max_score
+        assert [r.test.name for r in report.results if not r.passed] == [failing]
+        entry = next(t for t in report.to_gradescope()["tests"] if t["name"] == failing)
+        assert (entry["status"], entry["score"], entry["max_score"]) == ("failed", 0, 0)
+        assert f"Diagnosis: {catalog[name].hint}" in entry["output"]
 
 
 def test_the_rnn_catalog_covers_the_classic_mistakes(repo):

@@ -149,3 +149,42 @@ def test_format_table_caps_scores_and_cuts_long_lines():
     assert lines[2] == "      " + "z" * 71 + "..."
     assert len(lines[2]) == 80
     assert lines[-1].startswith("Score: 3 / 6")
+
+
+def advisory_report(ok: bool, hidden_visibility="after_published"):
+    data = {
+        "name": "demo", "title": "Demo", "files": ["layers.py"],
+        "cases": {"small": {"builder": "build", "public": [{"name": "p"}], "hidden": [{"name": "h"}]}},
+        "tests": [
+            {"target": "layers.affine", "title": "forward", "kind": "outputs", "probe": "fwd", "cases": "small",
+             "points": 2},
+            {"target": "layers.affine", "title": "leaves its inputs unchanged", "kind": "unchanged",
+             "probe": "same", "cases": "small"},
+        ],
+    }
+    graded, advisory = spec_from_dict(data, "assignment.yaml").tests
+    rows = [results.TestResult(graded, 2, "Passed 2 case(s).", ok=True),
+            results.TestResult(advisory, 0, "Passed 2 case(s)." if ok else "'dnext_c' was modified in place",
+                               ok=ok)]
+    return Report("demo", "Demo", rows, notes=[], hidden_visibility=hidden_visibility)
+
+
+@pytest.mark.parametrize("ok", [True, False])
+def test_an_advisory_test_has_max_score_0_a_status_and_changes_no_score(ok):
+    rep = advisory_report(ok)
+    data = rep.to_gradescope()
+    entry = data["tests"][1]
+    assert (entry["score"], entry["max_score"]) == (0, 0)
+    assert entry["status"] == ("passed" if ok else "failed")
+    assert data["score"] == 2 and rep.max_score == 2
+    assert rep.results[1].passed is ok
+    table = format_table(rep).splitlines()
+    assert table[1].startswith("PASS" if ok else "FAIL") and table[1].rstrip().endswith("advisory")
+
+
+@pytest.mark.parametrize("setting", ["after_due_date", "after_published", "hidden", "visible"])
+def test_hidden_tests_get_the_assignments_visibility_and_public_ones_stay_visible(setting):
+    data = advisory_report(True, setting).to_gradescope()
+    assert [t["visibility"] for t in data["tests"]] == [setting, setting]
+    pub = report().to_gradescope()["tests"][0]
+    assert pub["visibility"] == "visible"

@@ -367,3 +367,108 @@ def test_load_spec_id_refused_in_yaml_file_accepted_in_json_file(tmp_path):
     jpath = tmp_path / "assignment.json"
     jpath.write_text(json.dumps(data), encoding="utf-8")
     assert [t.id for t in load_spec(jpath).tests] == ["t01", "t09"]
+
+
+# --- policy and advisory tests ------------------------------------------------------------------
+
+
+def with_unchanged(data):
+    data["tests"].append({"target": "layers.affine", "title": "leaves its inputs unchanged", "kind": "unchanged",
+                          "probe": "affine_unchanged", "cases": "small"})
+    return data
+
+
+def test_no_policy_means_no_penalty_no_limit_and_hidden_tests_after_publishing():
+    spec = spec_from_dict(minimal(), SOURCE)
+    assert spec.policy == specmod.Policy((), "after_published", None)
+
+
+def test_policy_loads_sorted_steps():
+    data = minimal()
+    data["policy"] = {"late": [{"hours": 48, "keep": 0}, {"hours": 0, "keep": 0.85}, {"hours": 24, "keep": 0.7}],
+                      "hidden_visibility": "after_due_date", "daily_limit": 3}
+    policy = spec_from_dict(data, SOURCE).policy
+    assert [(s.hours, s.keep) for s in policy.late] == [(0, 0.85), (24, 0.7), (48, 0)]
+    assert (policy.hidden_visibility, policy.daily_limit) == ("after_due_date", 3)
+
+
+def test_unchanged_tests_are_advisory_by_default_and_carry_no_points():
+    spec = spec_from_dict(with_unchanged(minimal()), SOURCE)
+    assert [t.advisory for t in spec.tests] == [False, False, True]
+    assert [t.points for t in spec.tests] == [1, 1, 0]
+    assert spec.max_score == 2
+
+
+def test_an_instructor_gives_an_unchanged_test_its_points_back():
+    data = with_unchanged(minimal())
+    data["tests"][2].update(advisory=False, points=2)
+    spec = spec_from_dict(data, SOURCE)
+    assert (spec.tests[2].advisory, spec.tests[2].points, spec.max_score) == (False, 2, 4)
+    data = with_unchanged(minimal())
+    data["defaults"] = {"advisory_kinds": []}  # every unchanged test graded, with defaults.points
+    spec = spec_from_dict(data, SOURCE)
+    assert (spec.tests[2].advisory, spec.tests[2].points) == (False, 1)
+
+
+def test_any_kind_can_be_made_advisory():
+    data = minimal()
+    data["tests"][1]["advisory"] = True
+    spec = spec_from_dict(data, SOURCE)
+    assert (spec.tests[1].advisory, spec.tests[1].points, spec.max_score) == (True, 0, 1)
+
+
+POLICY_ERRORS = [
+    ("policy not a mapping", lambda d: d.update(policy=["late"]), "policy", "expected a mapping"),
+    ("unknown policy key", lambda d: d.update(policy={"lateness": []}), "policy.lateness",
+     "unknown key 'lateness' (allowed: daily_limit, hidden_visibility, late)"),
+    ("late not a list", lambda d: d.update(policy={"late": {"hours": 0}}), "policy.late", "expected a list"),
+    ("step not a mapping", lambda d: d.update(policy={"late": [24]}), "policy.late[0]", "expected a mapping"),
+    ("step without keep", lambda d: d.update(policy={"late": [{"hours": 24}]}), "policy.late[0].keep",
+     "missing required key"),
+    ("step unknown key", lambda d: d.update(policy={"late": [{"hours": 24, "keep": 0.5, "days": 1}]}),
+     "policy.late[0].days", "unknown key 'days'"),
+    ("keep above 1", lambda d: d.update(policy={"late": [{"hours": 0, "keep": 85}]}), "policy.late[0].keep",
+     "must be between 0 and 1 (the fraction of the score kept), got 85"),
+    ("keep negative", lambda d: d.update(policy={"late": [{"hours": 0, "keep": -0.1}]}), "policy.late[0].keep",
+     "must not be negative"),
+    ("hours text", lambda d: d.update(policy={"late": [{"hours": "24h", "keep": 0.5}]}), "policy.late[0].hours",
+     "expected a number, got '24h'"),
+    ("hours negative", lambda d: d.update(policy={"late": [{"hours": -1, "keep": 0.5}]}), "policy.late[0].hours",
+     "must not be negative"),
+    ("same hours twice", lambda d: d.update(policy={"late": [{"hours": 24, "keep": 0.7}, {"hours": 24, "keep": 0.5}]}),
+     "policy.late[1].hours", "two steps both start at 24 hours"),
+    ("keep grows", lambda d: d.update(policy={"late": [{"hours": 0, "keep": 0.5}, {"hours": 24, "keep": 0.9}]}),
+     "policy.late", "a later step keeps more than an earlier one"),
+    ("bad hidden visibility", lambda d: d.update(policy={"hidden_visibility": "later"}), "policy.hidden_visibility",
+     "'later' is not one of: after_due_date, after_published, hidden, visible"),
+    ("daily limit zero", lambda d: d.update(policy={"daily_limit": 0}), "policy.daily_limit",
+     "must be greater than 0, got 0"),
+    ("daily limit float", lambda d: d.update(policy={"daily_limit": 2.5}), "policy.daily_limit",
+     "expected a whole number, got 2.5"),
+    ("advisory not a bool", lambda d: d["tests"][0].update(advisory="yes"), "tests[0].advisory",
+     "expected true or false, got 'yes'"),
+    ("points on an advisory test", lambda d: with_unchanged(d)["tests"][2].update(points=2), "tests[2].points",
+     "an advisory test carries no points (tests of kind 'unchanged' are advisory unless they say advisory: false); "
+     "set advisory: false to grade it"),
+    ("points on a test made advisory", lambda d: d["tests"][0].update(advisory=True, points=1), "tests[0].points",
+     "an advisory test carries no points; set advisory: false"),
+    ("unknown advisory kind", lambda d: d.update(defaults={"advisory_kinds": ["unchanged", "inplace"]}),
+     "defaults.advisory_kinds[1]", "'inplace' is not one of: outputs, gradients, unchanged, property"),
+]
+
+
+@pytest.mark.parametrize("mutate, path, problem", [e[1:] for e in POLICY_ERRORS], ids=[e[0] for e in POLICY_ERRORS])
+def test_policy_and_advisory_errors_name_file_path_and_problem(mutate, path, problem):
+    data = minimal()
+    mutate(data)
+    msg = load_error(data)
+    assert msg.startswith(f"{SOURCE}: {path}: "), msg
+    assert problem in msg
+
+
+def test_every_assignment_sets_the_course_late_policy_and_its_unchanged_tests_are_advisory(repo):
+    for name in repo.names():
+        spec = repo.spec(name)
+        assert [(s.hours, s.keep) for s in spec.policy.late] == [(0, 0.85), (24, 0.70), (48, 0.0)], name
+        assert all(t.advisory == (t.kind == "unchanged") for t in spec.tests), name
+        assert spec.max_score == sum(t.points for t in spec.tests if not t.advisory) > 0

@@ -7,7 +7,8 @@ if ! python3 -m pip --version >/dev/null 2>&1; then
     apt-get update -y
     apt-get install -y --no-install-recommends python3 python3-pip
 fi
-python3 -m pip install --no-cache-dir --disable-pip-version-check {{requirements}}
+PIP="python3 -m pip install --no-cache-dir --disable-pip-version-check"
+{{torch_first}}$PIP {{requirements}}
 # Student code runs as this unprivileged user when the grader runs as root.
 if ! id -u autograder-student >/dev/null 2>&1; then
     useradd --system --no-create-home --shell /usr/sbin/nologin autograder-student || true
