@@ -144,7 +144,7 @@ def _describe(reply, test, graded, hung) -> tuple[str, Failure]:
     refused = tuple(_text(err.get("refused")).split(":", 1))
     if reply.failure in ("import", "error") and etype == "RefusedCall" and refused in hung:
         earlier = hung[refused]
-        again = "it is not run again in this grade, so that the time goes to the other tests"
+        again = "it is not called again in this run, so that the time goes to the other tests"
         if refused[1] == "<module>":
             return fail("hung_before", f"importing {refused[0]}.py did not finish within the time limit in the "
                                        f"earlier test '{earlier}'; {again}. Remove top-level code that loops or "
