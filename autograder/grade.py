@@ -16,9 +16,10 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checks import CaseContext, case_failure, diagnosable, run_check
+from .checks import CaseContext, case_failure, compared, diagnosable, run_check
 from .failures import Failure, hung_key, student_stack
 from .mutants import diagnose
+from .patterns import diagnose_patterns
 from .results import Report, TestResult
 from .sandbox import Child, ChildJob, reap_pending, warm
 
@@ -77,13 +78,17 @@ def _not_run(result, test, kind, text) -> TestResult:
 
 
 def _diagnoses(bundle, test, ctx) -> list[dict]:
-    """The catalogued mistakes whose outputs match what a failed case gave back."""
+    """The catalogued mistakes whose outputs match what a failed case gave back; failing that,
+    the patterns (patterns.py) its outputs show."""
     hints = bundle.hints()
     got = diagnosable(ctx) if hints else None
-    if got is None:
-        return []
-    return [{"id": f"mutant:{name}", "function": hints[name].get("function", test.graded), "hint": hints[name]["hint"]}
-            for name in diagnose(test, got, bundle.mutant_outputs(test.id, ctx.case))]
+    found = []
+    if got is not None:
+        found = [{"id": f"mutant:{name}", "function": hints[name].get("function", test.graded),
+                  "hint": hints[name]["hint"]} for name in diagnose(test, got, bundle.mutant_outputs(test.id, ctx.case))]
+    if not found and ctx.outputs is not None:
+        found = diagnose_patterns(test, ctx.outputs, compared(ctx), ctx.case, ctx.inputs)
+    return found
 
 
 def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log, state) -> TestResult:

@@ -279,3 +279,27 @@ def test_a_module_whose_import_hangs_is_not_imported_again(bundles, tmp_path):
     assert "importing rnn_layers.py did not finish within this test's time limit of 2 s" in first
     assert f"importing rnn_layers.py did not finish within the time limit in the earlier test '{names[0]}'" in second
     assert f"importing rnn_layers.py did not finish within the time limit in the earlier test '{names[0]}'" in third
+
+
+def test_an_unsummed_bias_gradient_is_told_to_sum_over_the_batch_axis(bundles, tmp_path):
+    bundle = bundles("rnn")
+    files = broken_copy(tmp_path, "db = da.sum(axis=0)             # (H,)", "db = da")
+    names = ("rnn_step_backward: gradients match reference and your forward",
+             "rnn_step_backward: leaves its inputs and cache unchanged")
+    report = grade_files(bundle, files, tests=ids_of(bundle, *names))
+    for result in report.results:
+        assert "'db' has shape (3, 4), expected (4,)" in result.output  # named, not numbered, in both
+        assert [d["id"] for d in result.diagnoses] == ["pattern:batch_axis"]
+        assert "Diagnosis: 'db' has shape (3, 4) where (4,) is expected" in result.output
+        assert "sum over the batch axis" in result.output
+
+
+def test_gradients_returned_in_the_wrong_order_are_diagnosed(bundles, tmp_path):
+    bundle = bundles("rnn")
+    old = "    return dx, dprev_h, dWx, dWh, db\n"
+    files = broken_copy(tmp_path, old, "    return dx, dprev_h, dWh, dWx, db\n")
+    name = "rnn_step_backward: gradients match reference and your forward"
+    (result,) = grade_files(bundle, files, tests=ids_of(bundle, name)).results
+    assert "Diagnosis: 'dWx' and 'dWh' are swapped" in result.output or \
+        "Diagnosis: 'dWh' and 'dWx' are swapped" in result.output
+    assert result.extra_data()["diagnoses"][0]["id"] == "pattern:swapped"
