@@ -15,7 +15,7 @@ import types
 
 import numpy as np
 
-from . import harden
+from . import harden, stack as stacks
 from .protocol import pack, read_frame_blocking
 
 __all__ = ["serve", "to_plain", "NotPlain", "ContractError"]
@@ -97,7 +97,14 @@ def _describe_exception(exc: BaseException, workdir: str) -> dict:
                 where = {"file": os.path.basename(fr.filename), "line": fr.lineno or 0,
                          "code": (fr.line or "").strip()[:200], "function": fr.name}
     exc_type = type(exc)
-    return {"type": getattr(exc_type, "__name__", "Exception"), "message": safe_str(exc), "where": where}
+    refused = {"refused": exc.key} if isinstance(exc, stacks.RefusedCall) else {}
+    try:
+        stack = stacks.student_frames(traceback.walk_tb(exc.__traceback__), workdir)
+    except BaseException:
+        stack = []
+    return {"type": getattr(exc_type, "__name__", "Exception"), "message": safe_str(exc), "where": where,
+            "stack": stack, **refused}
+
 
 
 def _seed_everything(seed: int) -> None:
@@ -156,9 +163,13 @@ def _send(rep_fd: int, meta: dict, arrays: dict | None = None) -> None:
             pass
     data = pack(meta, arrays)
     view = memoryview(data)
-    while view:
-        n = os.write(rep_fd, view)
-        view = view[n:]
+    stacks.SENDING[0] = True  # no report of where the code runs in the middle of this reply
+    try:
+        while view:
+            n = os.write(rep_fd, view)
+            view = view[n:]
+    finally:
+        stacks.SENDING[0] = False
 
 
 def _serve(job, req_fd: int, rep_fd: int) -> int:
@@ -180,6 +191,8 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
     banned_used: list[str] = []
     harden.install_bans(plan, banned_used)
 
+    stacks.report_when_stopped(rep_fd, job.workdir, pack)  # where the code runs, if it hits its time limit
+    stacks.refuse_imports(job.refuse)
     modules, import_error = {}, None
     sys.dont_write_bytecode = False  # into workdir/__pycache__, for this grade's later children
     for name in job.modules:
@@ -191,6 +204,7 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
     sys.dont_write_bytecode = True
     # A second pass catches banned callables that modules the student's imports loaded expose.
     harden.install_bans(plan, banned_used, plan.scan(plan.new_modules()))
+    stacks.refuse_calls(job.refuse, job.workdir)  # functions that hit a time limit earlier raise at once
 
     while True:
         try:

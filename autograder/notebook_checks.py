@@ -20,18 +20,17 @@ STRICT_ENV = "AUTOGRADER_NOTEBOOK_STRICT"
 _BUNDLE_DIR = "selfcheck"
 
 
-def _problem(message: str) -> bool:
+def _problem(message: str) -> None:
     if os.environ.get(STRICT_ENV) == "1":
         raise AssertionError(message)
     print(message)
-    return False
 
 
-def check(*names: str, folder=None) -> bool:
+def check(*names: str, folder=None) -> None:
     """Run the public tests of each graded function or class in `names`; print PASS/FAIL per test.
 
     `folder` is the starter folder (default: the current directory, where Jupyter starts a
-    notebook). Returns True when every test passed.
+    notebook). Returns nothing, so that a check cell shows only its lines (no stray True/False).
     """
     folder = Path(folder or Path.cwd()).resolve()
     if not (folder / _BUNDLE_DIR / "assignment.json").is_file():
@@ -47,7 +46,14 @@ def check(*names: str, folder=None) -> bool:
                         f"public checks exist for: {', '.join(known) or 'none yet'}.")
     files = {f: folder / f for f in spec.files if (folder / f).is_file()}
     ids = {t.id for t in public if t.graded in names}
-    report = grade_files(bundle, files, ("public",), tests=ids)
+    said = [0.0]
+
+    def waiting(test, seconds):  # a line every few seconds instead of silence while a check runs long
+        if seconds >= said[0] + 5:
+            said[0] = seconds
+            print(f"      ... {test.name}: still running after {seconds:.0f} s (time limit {test.timeout:g} s)")
+
+    report = grade_files(bundle, files, ("public",), tests=ids, waiting=waiting)
     failed = []
     for r in report.results:
         if r.passed:
@@ -57,6 +63,5 @@ def check(*names: str, folder=None) -> bool:
             print(f"FAIL  {r.test.name}: {first}")
             failed.append(r.test.name)
     if failed:
-        return _problem(f"{len(failed)} of {len(report.results)} check(s) failed; "
-                        f"'pytest -k {names[0]}' in this folder shows the whole message.")
-    return True
+        _problem(f"{len(failed)} of {len(report.results)} check(s) failed; "
+                 f"'pytest -k {names[0]}' in this folder shows the whole message.")

@@ -1,4 +1,13 @@
-"""Test results, the Gradescope `results.json`, and the table people read in a terminal."""
+"""Test results, the Gradescope `results.json`, and the table people read in a terminal.
+
+Each test of results.json carries `extra_data` for tools (the class report, grades.csv reasons):
+
+    {"function": graded name of the test,
+     "failure": null (passed) or {"kind", "type", "function", "case", "case_visibility"}
+                (kinds: failures.FAILURE_KINDS; `function` is the one blamed, maybe not the test's),
+     "diagnoses": [{"id": "mutant:<name>" or "pattern:<kind>", "function", "hint"}],
+     "cases_passed": {"public": n, "hidden": m}}
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,10 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["TestResult", "Report", "write_json_atomic", "gradescope_visibility", "format_table", "ADVISORY_NOTE"]
+from .failures import FAILURE_KINDS, Failure
+
+__all__ = ["TestResult", "Report", "Failure", "FAILURE_KINDS", "write_json_atomic", "gradescope_visibility",
+           "format_table", "ADVISORY_NOTE"]
 
 MAX_TEST_OUTPUT = 12_000
 ADVISORY_NOTE = "(Advisory check: reported so that you can fix it, but it counts for no points.)"
@@ -28,6 +40,9 @@ class TestResult:
     elapsed: float = 0.0
     cases_run: int = 0
     ok: bool = False  # every case passed (what decides an advisory test, which has no points)
+    failure: Failure | None = None  # why it failed (None when it passed, or not known)
+    diagnoses: list = field(default_factory=list)  # {"id", "function", "hint"} per diagnosis
+    cases_passed: dict = field(default_factory=lambda: {"public": 0, "hidden": 0})
 
     @property
     def max_score(self) -> float:
@@ -38,6 +53,14 @@ class TestResult:
         if getattr(self.test, "advisory", False):
             return self.ok
         return self.score >= self.test.points
+
+    def extra_data(self) -> dict:
+        failure = None
+        if not self.passed:
+            failure = (self.failure or Failure("other", function=self.test.graded)).to_dict()
+        return {"function": self.test.graded, "failure": failure,
+                "diagnoses": [dict(d) for d in self.diagnoses],
+                "cases_passed": {v: int(self.cases_passed.get(v, 0)) for v in ("public", "hidden")}}
 
     def to_gradescope(self, number: int, hidden_visibility: str = "after_published") -> dict:
         text = self.output if len(self.output) <= MAX_TEST_OUTPUT else self.output[:MAX_TEST_OUTPUT] + "\n... [cut]"
@@ -50,6 +73,7 @@ class TestResult:
             "output": text,
             "visibility": gradescope_visibility(self.test.visibility, hidden_visibility),
             "execution_time": round(self.elapsed, 3),
+            "extra_data": self.extra_data(),
         }
 
 
