@@ -299,7 +299,7 @@ def _student_frame(workdir):
     frame, inner = sys._getframe(2), None
     while frame is not None:
         filename = frame.f_code.co_filename
-        if filename and os.path.realpath(os.path.dirname(filename)) == workdir:
+        if os.path.isabs(filename) and os.path.realpath(os.path.dirname(filename)) == workdir:
             return frame, inner
         frame, inner = frame.f_back, frame
     return None, None
