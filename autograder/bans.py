@@ -322,14 +322,18 @@ def _route(frame, inner, code: str, op: str):
 
 def _lookup(frame, expr: str):
     """The object a dotted name on the student's line stands for, looked up through modules and
-    torch objects only (no student attribute code runs); None when it cannot be told."""
+    torch objects only (no student attribute code runs, and a plain module's attributes are read
+    from its namespace, so nothing is imported lazily); None when it cannot be told."""
     parts = [p.strip() for p in expr.split(".")]
     missing = object()
     obj = frame.f_locals.get(parts[0], missing)
     if obj is missing:
         obj = frame.f_globals.get(parts[0], getattr(builtins, parts[0], None))
     for part in parts[1:]:
-        if not (isinstance(obj, types.ModuleType) or _from_torch(type(obj))):
+        if type(obj) is types.ModuleType:
+            obj = vars(obj).get(part)
+            continue
+        if not _from_torch(type(obj)):  # torch._VF, torch.ops namespaces, tensors
             return None
         try:
             obj = getattr(obj, part)
