@@ -2,7 +2,8 @@
 
 Runs in the forked child only. When the grader runs as root (as on Gradescope) the child leaves
 the network, drops to an unprivileged user and gets a process limit; otherwise the same code path
-runs without those three steps (students and CI grade as themselves).
+runs without those three steps (students and CI grade as themselves). Bans are made and installed
+by bans.py; the child reaches them through this module.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ import ctypes
 import math
 import os
 import resource
-import sys
+
+from .bans import BanPlan, BannedCall, ban_plan, install_bans  # noqa: F401 - re-exported for the child
 
 __all__ = ["apply_limits", "drop_privileges", "leave_network", "install_bans", "ban_plan", "BanPlan",
-           "SANDBOX_USER", "sandbox_ids"]
+           "BannedCall", "SANDBOX_USER", "sandbox_ids"]
 
 SANDBOX_USER = "autograder-student"
 _CLONE_NEWNET = 0x40000000
@@ -82,99 +84,3 @@ def drop_privileges(uid: int, gid: int) -> None:
     os.setuid(uid)
     os.environ["HOME"] = "/tmp"
     os.environ["USER"] = os.environ["LOGNAME"] = SANDBOX_USER
-
-
-class BannedCall(Exception):
-    """Raised in the child when student code calls a banned library function."""
-
-
-def _resolve(dotted: str):
-    parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
-        mod = sys.modules.get(".".join(parts[:cut]))
-        if mod is None:
-            continue
-        obj = mod
-        try:
-            for p in parts[cut:]:
-                obj = getattr(obj, p)
-        except AttributeError:
-            return None
-        return obj
-    return None
-
-
-class BanPlan:
-    """The banned callables (the objects themselves) and every place a loaded module exposes them.
-
-    Finding the places means reading every loaded module's namespace (about 0.1 s with torch
-    loaded), so the grader makes the plan once, before forking; each child only rebinds the
-    places, then looks through the modules that the student's imports added."""
-
-    def __init__(self, names):
-        self.names = tuple(names)
-        self.originals = {}  # id -> (dotted name, object)
-        for dotted in self.names:
-            obj = _resolve(dotted)
-            if obj is not None:
-                self.originals[id(obj)] = (dotted, obj)
-        self.known = set(sys.modules)
-        self.sites = self.scan(list(sys.modules.values()))
-
-    def scan(self, modules) -> list:
-        """(module, attribute, object) wherever one of `modules` exposes a banned object."""
-        sites = []
-        if not self.originals:
-            return sites
-        for mod in modules:
-            namespace = getattr(mod, "__dict__", None)
-            if not isinstance(namespace, dict):
-                continue
-            for attr, value in list(namespace.items()):
-                hit = self.originals.get(id(value))
-                if hit is not None and hit[1] is value:
-                    sites.append((mod, attr, value))
-        return sites
-
-    def new_modules(self) -> list:
-        return [mod for name, mod in list(sys.modules.items()) if name not in self.known]
-
-
-_PLANS: dict = {}
-
-
-def ban_plan(names) -> BanPlan:
-    """The plan for `names`, made again only when modules were loaded since."""
-    key = tuple(names)
-    plan = _PLANS.get(key)
-    if plan is None or len(plan.known) != len(sys.modules) or not plan.known.issuperset(sys.modules):
-        plan = _PLANS[key] = BanPlan(key)
-    return plan
-
-
-def install_bans(plan: BanPlan, record: list, sites=None) -> None:
-    """Replace each banned callable at `sites` (default: every place the plan found) by one that
-    refuses. The refusal is recorded in `record` (reported to the grader even if the student
-    catches the exception) and raised as BannedCall naming the function."""
-    def make(dotted, original):
-        if isinstance(original, type):
-            def __init__(self, *a, **k):
-                record.append(dotted)
-                raise BannedCall(f"{dotted} is not allowed in this assignment; write it yourself")
-            return type(original.__name__, (original,), {"__init__": __init__, "__module__": original.__module__})
-
-        def refused(*a, **k):
-            record.append(dotted)
-            raise BannedCall(f"{dotted} is not allowed in this assignment; write it yourself")
-        refused.__name__ = getattr(original, "__name__", "banned")
-        return refused
-
-    replacements = {}
-    for mod, attr, original in plan.sites if sites is None else sites:
-        key = id(original)
-        if key not in replacements:
-            replacements[key] = make(plan.originals[key][0], original)
-        try:
-            setattr(mod, attr, replacements[key])
-        except (AttributeError, TypeError):
-            pass
