@@ -18,9 +18,10 @@ from __future__ import annotations
 import numpy as np
 
 from .compare import compare, same_bits
+from .failures import Failure, describe_failure, reply_failure
 from .gradcheck import ForwardFailed, GradChecker
 
-__all__ = ["run_check", "describe_failure", "CaseContext", "diagnosable", "BATCH_BYTES"]
+__all__ = ["run_check", "describe_failure", "CaseContext", "diagnosable", "case_failure", "BATCH_BYTES"]
 
 BATCH_BYTES = 4 << 20  # inputs sent in one batched request, at most (about)
 
@@ -28,7 +29,8 @@ BATCH_BYTES = 4 << 20  # inputs sent in one batched request, at most (about)
 class CaseContext:
     """What a check needs for one case: the child, the test, the case and its data."""
 
-    def __init__(self, child, test, case, inputs, expected, deadline, verify_module=None, budget=None):
+    def __init__(self, child, test, case, inputs, expected, deadline, verify_module=None, budget=None,
+                 graded=frozenset(), hung=None):
         self.child, self.test, self.case = child, test, case
         self.inputs, self.expected = inputs, expected
         self.deadline = deadline
@@ -36,6 +38,13 @@ class CaseContext:
         self.failed_reply = None
         self.outputs = None  # what the test's own probe returned, for diagnosis
         self.budget = budget  # the whole grade's budget in seconds, when it (not the test) sets the deadline
+        self.graded = graded  # the spec's (module, name) pairs, to blame a function the target calls
+        self.hung = hung if hung is not None else {}  # (module, name) -> test in which it hit its time limit
+        self.kind = None  # what kind of failure a check found in the values ('shape', 'output', ...)
+
+    def describe(self, reply) -> str:
+        """describe_failure, with what this grade knows (graded names, earlier hangs)."""
+        return describe_failure(reply, self.test, self.graded, self.hung)
 
     def call(self, probe: str, inputs: dict | None = None, return_inputs: bool = False):
         reply = self.child.call(self.test.module, probe, self.inputs if inputs is None else inputs,
@@ -85,70 +94,29 @@ def diagnosable(ctx) -> dict | None:
     return None
 
 
-def describe_failure(reply, test) -> str:
-    """One sentence on why a call gave no usable result; never grader internals."""
-    who = test.graded
-    limit = f"{test.timeout:g} s"
-    err = reply.error or {}
-    where = err.get("where")
-    at = ""
-    if where:
-        at = f" at {where['file']} line {where['line']}"
-        if where.get("code"):
-            at += f": `{where['code']}`"
-    if reply.failure == "banned" or err.get("type") == "BannedCall" or reply.banned:
-        names = ", ".join(dict.fromkeys(reply.banned)) or err.get("message", "")
-        return f"{who} uses {names}, which this assignment does not allow; write that part yourself"
-    if reply.failure == "import":
-        mod = err.get("module", "your module")
-        kind = "has a syntax error" if err.get("type") in ("SyntaxError", "IndentationError", "TabError") else "failed"
-        if err.get("type") == "SystemExit":
-            return f"importing {mod}.py called exit(){at}; remove top-level code that exits or runs long jobs"
-        return f"importing {mod}.py {kind}: {err.get('type')}: {err.get('message')}{at}"
-    if reply.failure == "error":
-        if err.get("type") == "ContractError":  # a probe's own words about the contract
-            return f"{who}: {err.get('message')}"
-        if err.get("type") == "NotImplementedError":
-            return f"{who} is not implemented yet (it raises NotImplementedError{at})"
-        if err.get("type") == "SystemExit":
-            return f"{who} called exit(){at}; a graded function must return its result"
-        if where is None:
-            return (f"{err.get('type')}: {err.get('message')}, raised while the grader used what {who} returned; "
-                    "check the number, order, types and shapes of the values it returns")
-        return f"{who} raised {err.get('type')}: {err.get('message')}{at}"
-    if reply.failure == "output":
-        return f"{who} returned a value the grader cannot use: {err.get('message')}"
-    if reply.failure == "timeout" and reply.detail.startswith("budget:"):
-        return (f"{who} was stopped because the whole grade used up its time budget of {reply.detail[7:]} s "
-                "while this test ran; make the slow functions faster (see the timings of earlier tests)")
-    if reply.failure == "timeout":
-        return (f"{who} did not finish within this test's time limit of {limit} "
-                "(an endless loop, a blocking call, or far too slow: avoid Python loops over array entries)")
-    if reply.failure == "died":
-        return f"the process running {who} {reply.detail}"
-    if reply.failure == "internal":
-        raise RuntimeError(f"grader problem: {err.get('message')}")
-    if reply.failure == "protocol":
-        return f"{who} returned something the grader could not read: {reply.detail}"
-    return f"{who} failed ({reply.failure})"
-
-
 def _select(expected: dict, wanted) -> dict:
     return {k: v for k, v in expected.items() if not wanted or k in wanted}
 
 
-def _compare_all(got: dict, expected: dict, test, label=lambda k: k) -> str | None:
-    """Every output that differs, one line each (a student fixing dWx wants to know dx is fine)."""
-    problems = []
+def _compare_all(ctx, got: dict, expected: dict, label=lambda k: k) -> str | None:
+    """Every output that differs, one line each (a student fixing dWx wants to know dx is fine).
+    Notes on `ctx` what kind of difference it was: 'shape' over 'output' (a missing output) over
+    'mismatch'."""
+    test = ctx.test
+    problems, kinds = [], set()
     for name, exp in expected.items():
         if name not in got:
             problems.append(f"'{label(name)}' is missing from what your code returned")
+            kinds.add("output")
             continue
+        if got[name].shape != exp.shape:
+            kinds.add("shape")
         problem = compare(label(name), got[name], exp, test.rtol, test.atol, test.blocks.get(name))
         if problem:
             problems.append(problem)
     if not problems:
         return None
+    ctx.kind = next(k for k in ("shape", "output", "mismatch") if k in kinds or k == "mismatch")
     ok = [label(n) for n in expected if n in got and not any(f"'{label(n)}'" in p for p in problems)]
     tail = f"\n(These match: {', '.join(ok)}.)" if ok and len(expected) > 1 else ""
     return "\n".join(problems) + tail
@@ -157,17 +125,17 @@ def _compare_all(got: dict, expected: dict, test, label=lambda k: k) -> str | No
 def check_outputs(ctx: CaseContext) -> str | None:
     reply = ctx.call(ctx.test.probe)
     if reply.failure:
-        return describe_failure(reply, ctx.test)
-    return _compare_all(reply.outputs, _select(ctx.expected, ctx.test.outputs), ctx.test)
+        return ctx.describe(reply)
+    return _compare_all(ctx, reply.outputs, _select(ctx.expected, ctx.test.outputs))
 
 
 def check_gradients(ctx: CaseContext) -> str | None:
     test = ctx.test
     reply = ctx.call(test.probe)
     if reply.failure:
-        return describe_failure(reply, test)
+        return ctx.describe(reply)
     grads = reply.outputs
-    problem = _compare_all(grads, _select(ctx.expected, test.outputs), test, label=lambda k: f"d{k}")
+    problem = _compare_all(ctx, grads, _select(ctx.expected, test.outputs), label=lambda k: f"d{k}")
     if problem or not test.forward:
         return problem
 
@@ -183,19 +151,20 @@ def check_gradients(ctx: CaseContext) -> str | None:
     try:
         return checker.check(ctx.inputs, {k: v for k, v in grads.items() if k in ctx.inputs})
     except ForwardFailed as e:
-        return "while checking gradients numerically, " + describe_failure(e.reply, test)
+        return "while checking gradients numerically, " + ctx.describe(e.reply)
     except KeyError as e:
+        ctx.kind = "output"
         return f"your forward pass did not return the output {e}"
 
 
 def check_unchanged(ctx: CaseContext) -> str | None:
     reply = ctx.call(ctx.test.probe, return_inputs=True)
     if reply.failure:
-        return describe_failure(reply, ctx.test)
+        return ctx.describe(reply)
     # The probe also returns the call's results (`result:*`): they must be right, so that a child
     # which skipped the call (or forged the probe) earns nothing for inputs it never touched.
     results = {k: v for k, v in ctx.expected.items() if k.startswith("result:")}
-    problem = _compare_all(reply.outputs, results, ctx.test, label=lambda k: k[len("result:"):])
+    problem = _compare_all(ctx, reply.outputs, results, label=lambda k: k[len("result:"):])
     if problem:
         return f"this test looks at the inputs once the results are right, and they are not yet: {problem}"
     for name, sent in ctx.inputs.items():
@@ -217,15 +186,17 @@ def check_property(ctx: CaseContext) -> str | None:
     test = ctx.test
     reply = ctx.call(test.probe)
     if reply.failure:
-        return describe_failure(reply, test)
+        return ctx.describe(reply)
     for name, exp in ctx.expected.items():
         got = reply.outputs.get(name)
         if got is None:
+            ctx.kind = "output"
             return f"'{name}' is missing from what your code returned"
         if got.shape != exp.shape:
+            ctx.kind = "shape"
             return f"'{name}' has shape {got.shape}, expected {exp.shape}"
     if test.outputs:  # outputs the case determines (say the loss before training) must match
-        problem = _compare_all(reply.outputs, _select(ctx.expected, test.outputs), test)
+        problem = _compare_all(ctx, reply.outputs, _select(ctx.expected, test.outputs))
         if problem:
             return problem
     judge = getattr(ctx.verify_module, test.verify, None)
@@ -241,3 +212,16 @@ _KINDS = {"outputs": check_outputs, "gradients": check_gradients,
 
 def run_check(ctx: CaseContext) -> str | None:
     return _KINDS[ctx.test.kind](ctx)
+
+
+def case_failure(ctx: CaseContext) -> Failure:
+    """The typed record of why a case failed: from the failed reply when a call failed, else from
+    what the check found in the values (a wrong value, an in-place write, a property not met:
+    'mismatch'; a wrong shape: 'shape'; a missing output: 'output')."""
+    reply = ctx.failed_reply
+    if reply is not None:
+        failure = reply_failure(reply, ctx.test, ctx.graded, ctx.hung)
+    else:
+        failure = Failure(ctx.kind or "mismatch", function=ctx.test.graded)
+    failure.case, failure.case_visibility = ctx.case.name, ctx.case.visibility
+    return failure

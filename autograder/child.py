@@ -97,7 +97,44 @@ def _describe_exception(exc: BaseException, workdir: str) -> dict:
                 where = {"file": os.path.basename(fr.filename), "line": fr.lineno or 0,
                          "code": (fr.line or "").strip()[:200], "function": fr.name}
     exc_type = type(exc)
-    return {"type": getattr(exc_type, "__name__", "Exception"), "message": safe_str(exc), "where": where}
+    try:
+        stack = student_frames(traceback.walk_tb(exc.__traceback__), workdir)
+    except BaseException:
+        stack = []
+    return {"type": getattr(exc_type, "__name__", "Exception"), "message": safe_str(exc), "where": where,
+            "stack": stack}
+
+
+def _qualname(frame) -> str:
+    """`Class.method` or `function.<locals>.inner` (co_qualname from Python 3.11; before, the
+    class of a `self` or `cls` first argument)."""
+    code = frame.f_code
+    qual = getattr(code, "co_qualname", None)
+    if isinstance(qual, str):
+        return qual
+    if code.co_argcount and code.co_varnames[0] in ("self", "cls"):
+        first = frame.f_locals.get(code.co_varnames[0])
+        owner = first if code.co_varnames[0] == "cls" and isinstance(first, type) else type(first)
+        name = getattr(owner, "__name__", None)
+        if isinstance(name, str):
+            return f"{name}.{code.co_name}"
+    return code.co_name
+
+
+def student_frames(frames, workdir: str, limit: int = 64) -> list[dict]:
+    """The frames of (frame, lineno) pairs, outermost first, that run a file of the submission
+    folder: file, line, function, qualname and the line's code (the last `limit`)."""
+    import linecache
+
+    out = []
+    for frame, lineno in frames:
+        filename = frame.f_code.co_filename
+        if not (filename and os.path.dirname(filename) == workdir):
+            continue
+        out.append({"file": os.path.basename(filename), "line": lineno or 0, "function": frame.f_code.co_name,
+                    "qualname": _qualname(frame)[:200],
+                    "code": linecache.getline(filename, lineno or 0).strip()[:200]})
+    return out[-limit:]
 
 
 def _seed_everything(seed: int) -> None:

@@ -13,14 +13,16 @@ import sys
 import tempfile
 import time
 import traceback
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checks import CaseContext, diagnosable, run_check
+from .checks import CaseContext, case_failure, diagnosable, run_check
+from .failures import Failure
 from .mutants import diagnose
 from .results import Report, TestResult
 from .sandbox import Child, ChildJob, reap_pending, warm
 
-__all__ = ["grade_files", "grade_path", "preload", "prepare_workdir"]
+__all__ = ["grade_files", "grade_path", "preload", "prepare_workdir", "GradeState"]
 
 
 def preload(spec) -> None:
@@ -55,19 +57,46 @@ def prepare_workdir(files: dict, support_dir: Path) -> str:
     return workdir
 
 
-def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log) -> TestResult:
+# Failures that are not the target's own doing: its hint would point at the wrong code.
+_NOT_THE_TARGET = ("dependency", "hung_before", "missing_file", "budget", "internal")
+
+
+@dataclass
+class GradeState:
+    """What one grade knows and learns as it goes, test after test."""
+
+    graded: frozenset  # (module, name) of every graded function or class of the spec
+    hung: dict = field(default_factory=dict)  # (module, name) -> name of the test in which it hit its time limit
+
+
+def _not_run(result, test, kind, text) -> TestResult:
+    result.output = text
+    result.failure = Failure(kind, function=test.graded)
+    return result
+
+
+def _diagnoses(bundle, test, ctx) -> list[dict]:
+    """The catalogued mistakes whose outputs match what a failed case gave back."""
+    hints = bundle.hints()
+    got = diagnosable(ctx) if hints else None
+    if got is None:
+        return []
+    return [{"id": f"mutant:{name}", "function": hints[name].get("function", test.graded), "hint": hints[name]["hint"]}
+            for name in diagnose(test, got, bundle.mutant_outputs(test.id, ctx.case))]
+
+
+def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log, state) -> TestResult:
     start = time.monotonic()
     spec = bundle.spec
     cases = spec.casesets[test.cases].select(visibilities)
     result = TestResult(test, 0.0)
     module_file = f"{test.module}.py"
     if module_file not in present:
-        result.output = f"Not run: {module_file} is missing from your submission."
-        return result
+        return _not_run(result, test, "missing_file", f"Not run: {module_file} is missing from your submission.")
     if time.monotonic() >= budget_deadline:
-        result.output = (f"Not run: the whole grade used up its time budget of {spec.budget:g} s before this test; "
-                         "make the slow functions faster (see the timings of earlier tests).")
-        return result
+        return _not_run(result, test, "budget",
+                        f"Not run: the whole grade used up its time budget of {spec.budget:g} s before this test; "
+                        "make the slow functions faster (see the timings of earlier tests).")
     deadline = min(start + test.timeout, budget_deadline)
     job = ChildJob(workdir=workdir, probes_path=str(bundle.probes_path), modules=(test.module,),
                    limits=test.limits, timeout=test.timeout, banned=test.banned)
@@ -77,26 +106,28 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
         verify = bundle.verify_module() if test.kind == "property" else None
         for case in cases:
             ctx = CaseContext(child, test, case, bundle.inputs(test.cases, case), bundle.expected(test.id, case),
-                              deadline, verify, budget=spec.budget if deadline == budget_deadline else None)
+                              deadline, verify, budget=spec.budget if deadline == budget_deadline else None,
+                              graded=state.graded, hung=state.hung)
             problem = run_check(ctx)
             result.cases_run += 1
             if problem:
                 problem = f"On the {case.describe()}: {problem}"
-                hints = bundle.hints()
-                got = diagnosable(ctx) if hints else None
-                if got is not None:
-                    for name in diagnose(test, got, bundle.mutant_outputs(test.id, case)):
-                        problem += f"\nDiagnosis: {hints[name]['hint']}"
+                result.failure = case_failure(ctx)
+                result.diagnoses = _diagnoses(bundle, test, ctx)
+                problem += "".join(f"\nDiagnosis: {d['hint']}" for d in result.diagnoses)
                 break
+            result.cases_passed[case.visibility] += 1
             passed_cases.append(case.name)
     except Exception:  # a bug in the grader or in the assignment's verify code: never the student's fault
         log(f"internal error in test {test.id} ({test.name}):\n{traceback.format_exc()}")
         problem = ("The grader itself failed while running this test; this is not your fault. "
                    "Please tell the course staff.")
+        result.failure = Failure("internal", function=test.graded)
     finally:
         child.close(wait=False)  # reaped before the next fork, or at the end of the grade
     if problem is None and not cases:
         problem = "This test has no cases to run here."
+        result.failure = Failure("other", function=test.graded)
     lines = []
     if problem is None:
         result.score = test.points
@@ -105,7 +136,7 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
         lines.append(problem)
         if passed_cases:
             lines.append(f"(Cases passed before this one: {', '.join(passed_cases)}.)")
-        if test.hint:
+        if test.hint and result.failure.kind not in _NOT_THE_TARGET:
             lines.append(f"Hint: {test.hint}")
     printed = child.printed().strip()
     if printed:
@@ -116,11 +147,13 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
 
 
 def grade_files(bundle, files: dict, visibilities=("public", "hidden"), notes=(), tests=None,
-                log=None, progress=None) -> Report:
+                log=None, progress=None, hung=None) -> Report:
     """Grade the submitted files (name -> path) with every test of the bundle's spec.
 
     `visibilities` picks the cases ("public" only for a self-check); `tests` restricts to some test
-    ids (the others are reported as not run); `progress(result)` is called after each test.
+    ids (the others are reported as not run); `progress(result)` is called after each test; `hung`
+    ((module, name) -> test name, updated in place) carries the functions that hit a time limit
+    from one call to the next (the self-check grades one test per call).
     """
     log = log or (lambda msg: print(msg, file=sys.stderr))
     spec = bundle.spec
@@ -129,6 +162,7 @@ def grade_files(bundle, files: dict, visibilities=("public", "hidden"), notes=()
     if any(t.kind == "property" for t in spec.tests):
         bundle.verify_module()  # imported before the first fork, so no child's ban plan is made twice
     budget_deadline = start + spec.budget
+    state = GradeState(frozenset((t.module, t.graded) for t in spec.tests), hung if hung is not None else {})
     workdir = prepare_workdir(files, bundle.support_dir)
     results = []
     try:
@@ -136,11 +170,12 @@ def grade_files(bundle, files: dict, visibilities=("public", "hidden"), notes=()
             if tests is not None and test.id not in tests:
                 continue
             try:
-                res = _run_test(test, bundle, workdir, visibilities, set(files), budget_deadline, log)
+                res = _run_test(test, bundle, workdir, visibilities, set(files), budget_deadline, log, state)
             except Exception:
                 log(f"internal error around test {test.id}:\n{traceback.format_exc()}")
                 res = TestResult(test, 0.0, "The grader itself failed on this test; this is not your fault. "
-                                            "Please tell the course staff.")
+                                            "Please tell the course staff.",
+                                 failure=Failure("internal", function=test.graded))
             results.append(res)
             if progress:
                 progress(res)

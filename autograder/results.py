@@ -1,4 +1,13 @@
-"""Test results, the Gradescope `results.json`, and the table people read in a terminal."""
+"""Test results, the Gradescope `results.json`, and the table people read in a terminal.
+
+Each test of results.json carries `extra_data` for tools (the class report, grades.csv reasons):
+
+    {"function": graded name of the test,
+     "failure": null (passed) or {"kind", "type", "function", "case", "case_visibility"}
+                (kinds: failures.FAILURE_KINDS; `function` is the one blamed, maybe not the test's),
+     "diagnoses": [{"id": "mutant:<name>" or "pattern:<kind>", "function", "hint"}],
+     "cases_passed": {"public": n, "hidden": m}}
+"""
 
 from __future__ import annotations
 
@@ -8,7 +17,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["TestResult", "Report", "write_json_atomic", "GRADESCOPE_VISIBILITY", "format_table"]
+from .failures import FAILURE_KINDS, Failure
+
+__all__ = ["TestResult", "Report", "Failure", "FAILURE_KINDS", "write_json_atomic", "GRADESCOPE_VISIBILITY", "format_table"]
 
 GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
 MAX_TEST_OUTPUT = 12_000
@@ -21,6 +32,9 @@ class TestResult:
     output: str = ""
     elapsed: float = 0.0
     cases_run: int = 0
+    failure: Failure | None = None  # why it failed (None when it passed, or not known)
+    diagnoses: list = field(default_factory=list)  # {"id", "function", "hint"} per diagnosis
+    cases_passed: dict = field(default_factory=lambda: {"public": 0, "hidden": 0})
 
     @property
     def max_score(self) -> float:
@@ -29,6 +43,14 @@ class TestResult:
     @property
     def passed(self) -> bool:
         return self.score >= self.test.points
+
+    def extra_data(self) -> dict:
+        failure = None
+        if not self.passed:
+            failure = (self.failure or Failure("other", function=self.test.graded)).to_dict()
+        return {"function": self.test.graded, "failure": failure,
+                "diagnoses": [dict(d) for d in self.diagnoses],
+                "cases_passed": {v: int(self.cases_passed.get(v, 0)) for v in ("public", "hidden")}}
 
     def to_gradescope(self, number: int) -> dict:
         text = self.output if len(self.output) <= MAX_TEST_OUTPUT else self.output[:MAX_TEST_OUTPUT] + "\n... [cut]"
@@ -41,6 +63,7 @@ class TestResult:
             "output": text,
             "visibility": GRADESCOPE_VISIBILITY[self.test.visibility],
             "execution_time": round(self.elapsed, 3),
+            "extra_data": self.extra_data(),
         }
 
 

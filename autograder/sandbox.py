@@ -79,6 +79,7 @@ class Reply:
     error: dict = field(default_factory=dict)
     banned: list = field(default_factory=list)
     detail: str = ""
+    stack: list = field(default_factory=list)  # timeout: the student frames running when it was stopped
 
 
 class Child:

@@ -91,3 +91,115 @@ def test_a_wrong_gate_gradient_names_the_gate_block_and_what_still_matches(bundl
     assert "'dWx' differs from the reference" in result.output
     assert "(in block 'o' of i, f, o, g)" in result.output
     assert "These match: dprev_c" in result.output
+
+
+def ids_of(bundle, *names):
+    """The ids of the tests with these reported names."""
+    found = {t.name: t.id for t in bundle.spec.tests}
+    return {found[n] for n in names}
+
+
+def stubbed(tmp_path, *done, fname="rnn_layers.py"):
+    """The starter with the reference bodies of `done` put in, plus the other file's reference."""
+    starter = (ROOT / "starter" / "rnn" / fname).read_text()
+    solution = (SOLUTION / fname).read_text()
+
+    def body(src, name):
+        match = re.search(rf"^def {name}\(.*?(?=^def |^class |\Z)", src, re.S | re.M)
+        assert match, name
+        return match.group(0)
+
+    for name in done:
+        starter = starter.replace(body(starter, name), body(solution, name))
+    (tmp_path / fname).write_text(starter)
+    other = "captioning_rnn.py" if fname == "rnn_layers.py" else "rnn_layers.py"
+    (tmp_path / other).write_text((SOLUTION / other).read_text())
+    return {f: tmp_path / f for f in ("rnn_layers.py", "captioning_rnn.py")}
+
+
+
+
+def test_extra_data_records_a_value_mismatch_with_its_mutant_diagnosis(bundles, tmp_path):
+    bundle = bundles("rnn")
+    files = broken_copy(tmp_path, "db = da.sum(axis=0)             # (H,)", "db = da.mean(axis=0)            # (H,)")
+    name = "rnn_step_backward: gradients match reference and your forward"
+    (result,) = grade_files(bundle, files, tests=ids_of(bundle, name)).results
+    extra = result.to_gradescope(1)["extra_data"]
+    assert extra["function"] == "rnn_step_backward"
+    assert extra["failure"] == {"kind": "mismatch", "type": "", "function": "rnn_step_backward",
+                                "case": "small", "case_visibility": "public"}
+    assert [d["id"] for d in extra["diagnoses"]] == ["mutant:bias_grad_averaged"]
+    assert extra["diagnoses"][0]["function"] == "rnn_step_backward"
+    assert f"Diagnosis: {extra['diagnoses'][0]['hint']}" in result.output
+    assert extra["cases_passed"] == {"public": 0, "hidden": 0}
+
+
+def test_extra_data_counts_the_cases_passed_before_a_hidden_failure(bundles, tmp_path):
+    bundle = bundles("rnn")
+    files = broken_copy(tmp_path, "return np.where(x >= 0, 1 / (1 + e), e / (1 + e))", "return 1 / (1 + np.exp(-x))")
+    (result,) = grade_files(bundle, files, tests=ids_of(bundle, "sigmoid: output matches reference without overflow")).results
+    extra = result.extra_data()
+    assert extra["cases_passed"] == {"public": 1, "hidden": 0}
+    assert extra["failure"] == {"kind": "exception", "type": "FloatingPointError", "function": "sigmoid",
+                                "case": "extreme", "case_visibility": "hidden"}
+    assert [d["id"] for d in extra["diagnoses"]] == ["mutant:sigmoid_overflows"]
+
+
+def test_extra_data_says_shape_for_an_unsummed_bias_gradient(bundles, tmp_path):
+    bundle = bundles("rnn")
+    files = broken_copy(tmp_path, "db = da.sum(axis=0)             # (H,)", "db = da")
+    name = "rnn_step_backward: gradients match reference and your forward"
+    (result,) = grade_files(bundle, files, tests=ids_of(bundle, name)).results
+    assert result.failure.kind == "shape"
+    assert "'db' has shape (3, 4), expected (4,)" in result.output
+
+
+def test_a_missing_file_and_a_stub_are_typed_failures(bundles, tmp_path):
+    bundle = bundles("rnn")
+    (tmp_path / "rnn_layers.py").write_text((ROOT / "starter" / "rnn" / "rnn_layers.py").read_text())
+    report = grade_files(bundle, {"rnn_layers.py": tmp_path / "rnn_layers.py"},
+                         tests=ids_of(bundle, "rnn_step_forward: output matches reference",
+                                        "CaptioningRNN: loss matches reference (rnn)"))
+    kinds = {r.test.graded: r.extra_data()["failure"] for r in report.results}
+    assert kinds["rnn_step_forward"]["kind"] == "not_implemented"
+    assert kinds["rnn_step_forward"]["type"] == "NotImplementedError"
+    assert kinds["CaptioningRNN"]["kind"] == "missing_file"
+
+
+def test_a_stub_the_test_calls_first_is_blamed_without_the_targets_hint(bundles, tmp_path):
+    bundle = bundles("rnn")
+    files = stubbed(tmp_path, "rnn_step_backward", "word_embedding_backward")
+    names = ("rnn_step_backward: gradients match reference and your forward",
+             "word_embedding_backward: gradient matches reference and your forward")
+    bad = {r.test.name: r for r in grade_files(bundle, files, tests=ids_of(bundle, *names)).results}
+    step = bad[names[0]]
+    assert "this test first calls your rnn_step_forward, which is not implemented yet" in step.output
+    assert "rnn_step_backward is not implemented" not in step.output
+    assert step.extra_data()["failure"] == {"kind": "dependency", "type": "NotImplementedError",
+                                            "function": "rnn_step_forward", "case": "small",
+                                            "case_visibility": "public"}
+    embed = bad[names[1]]
+    assert "this test first calls your word_embedding_forward, which is not implemented yet" in embed.output
+    assert "Hint:" not in embed.output  # the hint is about word_embedding_backward's own code
+
+
+def test_a_finished_class_whose_helper_is_a_stub_names_the_helper(bundles, tmp_path):
+    bundle = bundles("rnn")
+    done = [t.graded for t in bundle.spec.tests if t.module == "rnn_layers" and t.graded != "word_embedding_forward"]
+    files = stubbed(tmp_path, *dict.fromkeys(done))
+    (result,) = grade_files(bundle, files, tests=ids_of(bundle, "CaptioningRNN: loss matches reference (rnn)")).results
+    assert "your CaptioningRNN.loss calls your word_embedding_forward, which is not implemented yet" in result.output
+    assert "CaptioningRNN is not implemented" not in result.output
+    assert result.failure.function == "word_embedding_forward"
+
+
+def test_a_helper_that_raises_inside_the_target_is_named_with_its_line(bundles, tmp_path):
+    bundle = bundles("rnn")
+    files = broken_copy(tmp_path, "next_h = np.tanh(x @ Wx + prev_h @ Wh + b)", "next_h = np.tanh(x @ Wh + prev_h @ Wh + b)")
+    names = ("rnn_step_forward: output matches reference", "rnn_forward: output matches reference")
+    bad = failing(grade_files(bundle, files, tests=ids_of(bundle, *names)))
+    assert bad[names[0]].split(": ", 1)[1].startswith("rnn_step_forward raised ValueError")
+    assert "your rnn_forward calls your rnn_step_forward, which raised ValueError" in bad[names[1]]
+    line = 1 + next(i for i, text in enumerate((tmp_path / "rnn_layers.py").read_text().splitlines())
+                    if "x @ Wh + prev_h" in text)
+    assert f"rnn_layers.py line {line}: `next_h = np.tanh(x @ Wh + prev_h @ Wh + b)" in bad[names[1]]

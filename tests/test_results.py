@@ -38,11 +38,14 @@ def report(scores=(2, 1.5, 0), outputs=("", "'dW' differs at [0, 1]\nmore detail
 def test_to_gradescope_has_every_test():
     data = report().to_gradescope()
     assert [t["name"] for t in data["tests"]] == ["affine: forward", "affine: backward", "relu: forward"]
+    passed_extra = {"function": "affine", "failure": None, "diagnoses": [], "cases_passed": {"public": 0, "hidden": 0}}
     assert data["tests"][0] == {
         "name": "affine: forward", "number": "1", "score": 2, "max_score": 2, "status": "passed",
-        "output": "", "visibility": "visible", "execution_time": 0.25,
+        "output": "", "visibility": "visible", "execution_time": 0.25, "extra_data": passed_extra,
     }
-    assert data["tests"][1] == {
+    failed = dict(data["tests"][1])
+    assert failed.pop("extra_data")["failure"]["kind"] == "other"  # failed without a recorded reason
+    assert failed == {
         "name": "affine: backward", "number": "2", "score": 1.5, "max_score": 3, "status": "failed",
         "output": "'dW' differs at [0, 1]\nmore detail", "visibility": "after_published", "execution_time": 0.5,
     }
@@ -149,3 +152,26 @@ def test_format_table_caps_scores_and_cuts_long_lines():
     assert lines[2] == "      " + "z" * 71 + "..."
     assert len(lines[2]) == 80
     assert lines[-1].startswith("Score: 3 / 6")
+
+
+def test_extra_data_carries_the_failure_the_diagnoses_and_the_cases_passed():
+    test = spec().tests[1]
+    failure = results.Failure("dependency", "NotImplementedError", "relu", "h", "hidden")
+    diagnosis = {"id": "mutant:no_sum", "function": "affine", "hint": "Sum over the batch."}
+    row = results.TestResult(test, 0.0, "msg", failure=failure, diagnoses=[diagnosis],
+                             cases_passed={"public": 1, "hidden": 0})
+    extra = row.to_gradescope(2)["extra_data"]
+    assert extra == {
+        "function": "affine",
+        "failure": {"kind": "dependency", "type": "NotImplementedError", "function": "relu", "case": "h",
+                    "case_visibility": "hidden"},
+        "diagnoses": [diagnosis],
+        "cases_passed": {"public": 1, "hidden": 0},
+    }
+    assert extra["failure"]["kind"] in results.FAILURE_KINDS
+    json.dumps(extra)
+
+
+def test_a_passed_test_has_no_failure_even_if_one_was_recorded():
+    row = results.TestResult(spec().tests[0], 2.0, failure=results.Failure("mismatch", function="affine"))
+    assert row.to_gradescope(1)["extra_data"]["failure"] is None
