@@ -56,7 +56,7 @@ class Failure:
     def label(self) -> str:
         """'exception (TypeError)', 'wrong shape', ..."""
         words = KIND_LABELS.get(self.kind, self.kind)
-        return f"{words} ({self.type})" if self.type and self.kind in ("exception", "import") else words
+        return f"{words}: {self.type}" if self.type and self.kind in ("exception", "import") else words
 
 
 @dataclass(frozen=True)

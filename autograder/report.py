@@ -23,7 +23,8 @@ from .outcomes import limits, reason
 
 __all__ = ["TestStats", "DiagnosisStats", "FailureGroup", "ClassReport", "build", "write_csvs", "write_report"]
 
-TOP_FAILURES = 15  # undiagnosed failure groups shown
+TOP_FAILURES = 20  # undiagnosed failure groups shown
+KNOCK_ON = ("dependency", "hung_before")  # failures that follow from another function's: counted where they start
 TOP_SLOWEST = 10
 WHOLE_SUBMISSION = ("missing_file", "import")  # failures of every test of a file, not of a function
 WHOLE = "(whole file)"
@@ -133,7 +134,7 @@ def build(outcomes: list, title: str = "") -> ClassReport:
             for d in t.diagnoses:
                 diagnosed.setdefault((d.id, d.function), set()).add(o.key)
                 hints.setdefault((d.id, d.function), d.hint)
-            if t.failure is not None and not t.diagnoses:
+            if t.failure is not None and not t.diagnoses and t.failure.kind not in KNOCK_ON:
                 whole = t.failure.kind in WHOLE_SUBMISSION  # one line for the submission, not one per function
                 group = (WHOLE if whole else t.failure.function, t.failure.label)
                 failing.setdefault(group, set()).add(o.key)

@@ -45,8 +45,9 @@ td.r { white-space: nowrap; }
 tr.weak td { background: #fff8e1; }
 code, .msg { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 .msg { color: var(--muted); overflow-wrap: anywhere; }
-.hint { max-width: 520px; }
-.bar { display: inline-flex; width: 140px; height: 10px; border-radius: 3px; background: #eaeef2;
+.hint { display: block; color: var(--muted); margin-top: 2px; }
+td.k { white-space: nowrap; }
+.bar { display: inline-flex; width: 110px; height: 10px; border-radius: 3px; background: #eaeef2;
        overflow: hidden; vertical-align: middle; margin-right: 6px; }
 .bar span { display: block; height: 100%; }
 .p { background: var(--pass); } .h { background: var(--hidden); } .f { background: var(--fail); }
@@ -79,7 +80,8 @@ def _bar(*parts) -> str:
 def _table(table_id: str, head: list, rows: list, classes=None) -> str:
     """A table; a header starting with '#' is a numeric column (right-aligned), one ending with
     'rate' or 'share' holds a bar (kept on one line)."""
-    cols = ["n" if h.startswith("#") else "r" if h.endswith(("rate", "share")) else "" for h in head]
+    cols = ["n" if h.startswith("#") else "r" if h.endswith(("rate", "share")) else "k" if h in ("kind", "function")
+            else "" for h in head]
     ths = "".join(f'<th class="{c}">{_e(h.lstrip("#"))}</th>' for c, h in zip(cols, head))
     body = []
     for i, row in enumerate(rows):
@@ -148,14 +150,16 @@ def _diagnoses(r) -> str:
             '(<code>mutant:</code>) or a pattern (<code>pattern:</code>); students counts submissions, each once.</p>')
     if not r.diagnoses:
         return head + '<p id="no-diagnoses">No failure matched a catalogued mistake or a pattern.</p></section>'
-    rows = [[f"<code>{_e(d.id)}</code>", f"<code>{_e(d.function)}</code>", str(d.students),
-             _bar(("s", d.share)) + _pct(d.share), f'<span class="hint">{_e(d.hint)}</span>'] for d in r.diagnoses]
-    return head + _table("diagnoses-table", ["diagnosis", "function", "#students", "share", "hint"], rows) + "</section>"
+    rows = [[f'<code>{_e(d.id)}</code><span class="hint">{_e(d.hint)}</span>', f"<code>{_e(d.function)}</code>",
+             str(d.students), _bar(("s", d.share)) + _pct(d.share)] for d in r.diagnoses]
+    return head + _table("diagnoses-table", ["diagnosis and its hint", "function", "#students", "share"],
+                         rows) + "</section>"
 
 
 def _failures(r) -> str:
     head = ('<section id="failures"><h2>Most common undiagnosed failures</h2><p class="note">Failed tests that no '
-            'diagnosis explains, grouped by the function blamed and the kind of failure.</p>')
+            'diagnosis explains, grouped by the function blamed and the kind of failure (a failure that only follows '
+            'from another function\'s, because a test calls it or it hung earlier, is counted where it starts).</p>')
     if not r.failures:
         return head + '<p id="no-failures">Every failure was diagnosed.</p></section>'
     rows = [[f"<code>{_e(g.function)}</code>", _e(g.kind), str(g.students), _bar(("f", g.share)) + _pct(g.share),
