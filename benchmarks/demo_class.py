@@ -63,9 +63,10 @@ def _insert(text: str, function: str, line: str) -> str:
     return text[:begin] + indent + line + "\n" + text[begin:]
 
 
-def plants(count: int) -> list:
+def plants(count: int, buggy_fill: bool = False) -> list:
     """What each of `count` submissions gets: ("mutant", mutant), ("inserted", entry), ("whole", label)
-    or ("reference", None), in submission order."""
+    or ("reference", None), in submission order. Beyond the planted set, submissions are the
+    reference, or with `buggy_fill` every other one has a catalogued mistake (the catalogue in turn)."""
     import yaml
 
     mutants = yaml.safe_load((ROOT / "assignments" / "rnn" / "mutants.yaml").read_text())
@@ -73,12 +74,13 @@ def plants(count: int) -> list:
     todo += [("inserted", e) for e in INSERTED] + [("whole", w) for w in WHOLE]
     if count < len(todo) + 4:
         raise SystemExit(f"--count {count}: the planted bugs need {len(todo)} submissions, and 4 unchanged ones")
-    todo += [("reference", None)] * (count - len(todo))
+    todo += [("mutant", mutants[(i // 2) % len(mutants)]) if buggy_fill and i % 2 else ("reference", None)
+             for i in range(count - len(todo))]
     random.Random(17).shuffle(todo)  # spread over the class, the same way every time
     return todo
 
 
-def make_class(dest, count: int = 42) -> dict:
+def make_class(dest, count: int = 42, buggy_fill: bool = False) -> dict:
     """Write the class into `dest` (an export folder); return {submission entry: (kind, what)}, where
     what is the mutant's name, the inserted bug's label, the whole-submission label, or ""."""
     import yaml
@@ -88,7 +90,7 @@ def make_class(dest, count: int = 42) -> dict:
     solution, starter = ROOT / "solutions" / "rnn", ROOT / "starter" / "rnn"
     files = ["rnn_layers.py", "captioning_rnn.py"]
     names, meta, planted = _names(count + 1), {}, {}
-    todo = plants(count)
+    todo = plants(count, buggy_fill)
     group = next(i for i, (kind, _) in enumerate(todo) if kind == "mutant")  # a group of two students
     for i, (kind, what) in enumerate(todo):
         entry = f"submission_{1001 + i}"

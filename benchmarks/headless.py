@@ -6,12 +6,19 @@ Uses $CHROMIUM, or chromium, chromium-browser or google-chrome on PATH (Debian: 
 chromium). Console messages come from Chromium's own log (`--enable-logging=stderr --v=0` prints
 each as a `:CONSOLE` line); the report loads nothing and runs no script, so any such line is a
 fault, a blocked load included (its Content-Security-Policy turns every load into one).
+
+`page_timings` measures how long a page takes to open inside the browser, without devtools: it
+renders a copy of the page with its Content-Security-Policy removed and one inline script added
+that logs, from the start of navigation, when the DOM was ready, when the load event ended, and
+when the second animation frame after it began (the page has been laid out and painted).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,6 +53,32 @@ def render(page: Path, png: Path, width: int = 1280, height: int = 2400, browser
     if done.returncode or not png.is_file():
         raise RuntimeError(f"chromium exited with {done.returncode}: {done.stderr[-2000:]}")
     return seconds, console
+
+
+_TIMER = """<script>addEventListener('load', () => requestAnimationFrame(() => requestAnimationFrame(() => {
+  const n = performance.getEntriesByType('navigation')[0];
+  console.log('TIMING ' + JSON.stringify({dom: n.domContentLoadedEventEnd, load: n.loadEventEnd,
+                                         painted: performance.now()}));
+})));</script>"""
+
+
+def page_timings(page: Path, width: int = 1280, height: int = 2400) -> dict:
+    """{"dom", "load", "painted"}: milliseconds from navigation start, measured in the browser on a
+    copy of `page` with a timing script (see the module docstring)."""
+    page = Path(page)
+    text = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", page.read_text(encoding="utf-8"))
+    timed = page.with_name(f".timed-{page.name}")
+    timed.write_text(text.replace("</head>", _TIMER + "</head>", 1), encoding="utf-8")
+    try:
+        _, console = render(timed, timed.with_suffix(".png"), width, height)
+    finally:
+        timed.unlink(missing_ok=True)
+        timed.with_suffix(".png").unlink(missing_ok=True)
+    found = [re.search(r'"TIMING (\{.*?\})"', line) for line in console]
+    found = [m for m in found if m]
+    if len(found) != 1 or len(console) != 1:
+        raise RuntimeError(f"expected one timing line from the browser, got: {console}")
+    return json.loads(found[0].group(1))
 
 
 def main() -> int:
