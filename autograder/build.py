@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from .arrays import write_file
-from .bundle import Bundle, output_key
+from .bundle import GRADESCOPE_ONLY, Bundle, output_key
 from .cases import build_inputs, load_module_from
 from .checks import CaseContext, describe_failure, diagnosable
 from .errors import BuildError
@@ -158,6 +158,9 @@ def derive_public_bundle(full: Bundle, dest: Path) -> Bundle:
         cs.pop("hidden", None)
     data["tests"] = [t for t, test in zip(data["tests"], full.spec.tests) if test.visibility == "public"]
     (dest / "assignment.json").write_text(json.dumps(data, indent=1) + "\n")
+    # What the self-check cannot run, by title and points, for its summary (no data, no cases).
+    only = {"tests": [[t.name, t.points] for t in full.spec.tests if t.visibility == "hidden"]}
+    (dest / GRADESCOPE_ONLY).write_text(json.dumps(only, indent=1) + "\n")
     return Bundle(dest)
 
 

@@ -7,6 +7,7 @@ Layout of a bundle folder (inside the grader zip it is `source/bundle/`; in a st
     verify.py         judges property tests; runs in the grader (optional)
     mutants.json      hints of the catalogued mistakes (optional; outputs under `mut/` keys)
     support/          files the probes and students may import (optional)
+    gradescope_only.json  a starter's only: titles and points of the tests it does not hold
     public.arrays     inputs and reference outputs of public cases (format: arrays.py)
     hidden.arrays     the same for hidden cases (grader zip only)
 Array keys: `in/<caseset>/<case>/<input>`, `out/<test id>/<case>/<output>`, and
@@ -28,7 +29,9 @@ from .arrays import ArrayFile
 from .errors import AutograderError
 from .spec import load_spec
 
-__all__ = ["Bundle", "input_key", "output_key", "scrub_all"]
+__all__ = ["Bundle", "input_key", "output_key", "scrub_all", "GRADESCOPE_ONLY"]
+
+GRADESCOPE_ONLY = "gradescope_only.json"
 
 _LIVE: "weakref.WeakSet[Bundle]" = weakref.WeakSet()
 
@@ -123,6 +126,17 @@ class Bundle:
             path = self.root / "mutants.json"
             self._hints = json.loads(path.read_text()) if path.is_file() else {}
         return self._hints
+
+    def gradescope_only(self) -> list[tuple[str, float]]:
+        """(name, points) of the tests a starter's bundle leaves out (they run only on Gradescope)."""
+        path = self.root / GRADESCOPE_ONLY
+        if not path.is_file():
+            return []
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return [(str(name), float(points)) for name, points in data.get("tests", [])]
+        except (ValueError, TypeError, AttributeError):
+            return []
 
     def verify_module(self):
         """The assignment's verify.py, imported in the grader (trusted code, plain arrays only)."""

@@ -21,7 +21,7 @@ from .compare import compare, same_bits
 from .failures import Failure, describe_failure, reply_failure
 from .gradcheck import ForwardFailed, GradChecker
 
-__all__ = ["run_check", "describe_failure", "CaseContext", "diagnosable", "case_failure", "BATCH_BYTES"]
+__all__ = ["run_check", "describe_failure", "CaseContext", "diagnosable", "compared", "case_failure", "BATCH_BYTES"]
 
 BATCH_BYTES = 4 << 20  # inputs sent in one batched request, at most (about)
 
@@ -79,6 +79,16 @@ class CaseContext:
         if reply.failure is not None:
             self.failed_reply = reply
         return reply.failure is not None
+
+
+def compared(ctx) -> dict:
+    """The reference outputs whose values the test's check compares (name -> array)."""
+    test = ctx.test
+    if test.kind == "unchanged":
+        return {k: v for k, v in ctx.expected.items() if k.startswith("result:")}
+    if test.kind == "property" and not test.outputs:
+        return {}
+    return _select(ctx.expected, test.outputs)
 
 
 def diagnosable(ctx) -> dict | None:

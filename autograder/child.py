@@ -15,7 +15,7 @@ import types
 
 import numpy as np
 
-from . import harden
+from . import harden, stack as stacks
 from .protocol import pack, read_frame_blocking
 
 __all__ = ["serve", "to_plain", "NotPlain", "ContractError"]
@@ -97,44 +97,14 @@ def _describe_exception(exc: BaseException, workdir: str) -> dict:
                 where = {"file": os.path.basename(fr.filename), "line": fr.lineno or 0,
                          "code": (fr.line or "").strip()[:200], "function": fr.name}
     exc_type = type(exc)
+    refused = {"refused": exc.key} if isinstance(exc, stacks.RefusedCall) else {}
     try:
-        stack = student_frames(traceback.walk_tb(exc.__traceback__), workdir)
+        stack = stacks.student_frames(traceback.walk_tb(exc.__traceback__), workdir)
     except BaseException:
         stack = []
     return {"type": getattr(exc_type, "__name__", "Exception"), "message": safe_str(exc), "where": where,
-            "stack": stack}
+            "stack": stack, **refused}
 
-
-def _qualname(frame) -> str:
-    """`Class.method` or `function.<locals>.inner` (co_qualname from Python 3.11; before, the
-    class of a `self` or `cls` first argument)."""
-    code = frame.f_code
-    qual = getattr(code, "co_qualname", None)
-    if isinstance(qual, str):
-        return qual
-    if code.co_argcount and code.co_varnames[0] in ("self", "cls"):
-        first = frame.f_locals.get(code.co_varnames[0])
-        owner = first if code.co_varnames[0] == "cls" and isinstance(first, type) else type(first)
-        name = getattr(owner, "__name__", None)
-        if isinstance(name, str):
-            return f"{name}.{code.co_name}"
-    return code.co_name
-
-
-def student_frames(frames, workdir: str, limit: int = 64) -> list[dict]:
-    """The frames of (frame, lineno) pairs, outermost first, that run a file of the submission
-    folder: file, line, function, qualname and the line's code (the last `limit`)."""
-    import linecache
-
-    out = []
-    for frame, lineno in frames:
-        filename = frame.f_code.co_filename
-        if not (filename and os.path.dirname(filename) == workdir):
-            continue
-        out.append({"file": os.path.basename(filename), "line": lineno or 0, "function": frame.f_code.co_name,
-                    "qualname": _qualname(frame)[:200],
-                    "code": linecache.getline(filename, lineno or 0).strip()[:200]})
-    return out[-limit:]
 
 
 def _seed_everything(seed: int) -> None:
@@ -193,9 +163,13 @@ def _send(rep_fd: int, meta: dict, arrays: dict | None = None) -> None:
             pass
     data = pack(meta, arrays)
     view = memoryview(data)
-    while view:
-        n = os.write(rep_fd, view)
-        view = view[n:]
+    stacks.SENDING[0] = True  # no report of where the code runs in the middle of this reply
+    try:
+        while view:
+            n = os.write(rep_fd, view)
+            view = view[n:]
+    finally:
+        stacks.SENDING[0] = False
 
 
 def _serve(job, req_fd: int, rep_fd: int) -> int:
@@ -217,6 +191,8 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
     banned_used: list[str] = []
     harden.install_bans(plan, banned_used)
 
+    stacks.report_when_stopped(rep_fd, job.workdir, pack)  # where the code runs, if it hits its time limit
+    stacks.refuse_imports(job.refuse)
     modules, import_error = {}, None
     sys.dont_write_bytecode = False  # into workdir/__pycache__, for this grade's later children
     for name in job.modules:
@@ -228,6 +204,7 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
     sys.dont_write_bytecode = True
     # A second pass catches banned callables that modules the student's imports loaded expose.
     harden.install_bans(plan, banned_used, plan.scan(plan.new_modules()))
+    stacks.refuse_calls(job.refuse, job.workdir)  # functions that hit a time limit earlier raise at once
 
     while True:
         try:

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["Failure", "FAILURE_KINDS", "Blame", "student_stack", "blame", "describe_failure",
-           "reply_failure", "hung_function"]
+           "reply_failure", "hung_key"]
 
 FAILURE_KINDS = ("mismatch", "shape", "exception", "timeout", "budget", "banned", "import", "died", "output",
                  "missing_file", "not_implemented", "dependency", "hung_before", "protocol", "internal", "other")
@@ -57,7 +57,7 @@ def student_stack(frames) -> list[dict]:
         out.append({"file": _text(fr.get("file")), "function": _text(fr.get("function")),
                     "qualname": _text(fr.get("qualname")) or _text(fr.get("function")),
                     "line": line if isinstance(line, int) and not isinstance(line, bool) else 0,
-                    "code": _text(fr.get("code"))})
+                    "code": _text(fr.get("code")), "steady": fr.get("steady") is True})
     return out
 
 
@@ -85,13 +85,18 @@ def blame(frames: list[dict], test, graded) -> Blame:
     return Blame(test.graded, None, caller)
 
 
-def hung_function(frames: list[dict], test, graded) -> tuple[str, str]:
-    """(module, name) of the graded function that was running when a test hit its time limit;
-    the test's target when the child could not say."""
-    found = blame(frames, test, graded)
-    if found.frame is None:
-        return test.module, test.graded
-    return _owner(found.frame)
+def hung_key(frames: list[dict], test, graded) -> tuple[str, str]:
+    """What hung when a test hit its time limit: (module, `function`, `Class.method` or
+    `<module>` for its top level), from the innermost frame that ran through both samples (see
+    stack.py) and belongs to a graded name; the test's target when the child could not say."""
+    modules = {m for m, _ in graded}
+    for fr in reversed([fr for fr in frames if fr.get("steady") is True]):
+        module, owner = _owner(fr)
+        if fr["qualname"] == "<module>" and module in modules:
+            return module, "<module>"
+        if (module, owner) in graded:
+            return module, ".".join(fr["qualname"].split(".<locals>", 1)[0].split(".")[:2])
+    return test.module, test.graded
 
 
 def _at(where) -> str:
@@ -136,6 +141,18 @@ def _describe(reply, test, graded, hung) -> tuple[str, Failure]:
     if reply.failure == "banned" or etype == "BannedCall" or reply.banned:
         names = ", ".join(dict.fromkeys(reply.banned)) or message
         return fail("banned", f"{who} uses {names}, which this assignment does not allow; write that part yourself")
+    refused = tuple(_text(err.get("refused")).split(":", 1))
+    if reply.failure in ("import", "error") and etype == "RefusedCall" and refused in hung:
+        earlier = hung[refused]
+        again = "it is not called again in this run, so that the time goes to the other tests"
+        if refused[1] == "<module>":
+            return fail("hung_before", f"importing {refused[0]}.py did not finish within the time limit in the "
+                                       f"earlier test '{earlier}'; {again}. Remove top-level code that loops or "
+                                       "runs long jobs")
+        name = refused[1]
+        return fail("hung_before", f"this test calls your {name}, which did not finish within the time limit in the "
+                                   f"earlier test '{earlier}'; {again}. Fix {name} first (an endless loop, a blocking "
+                                   "call, or far too slow)", function=name.split(".", 1)[0])
     if reply.failure == "import":
         mod = _text(err.get("module")) or "your module"
         if etype == "SystemExit":
@@ -144,14 +161,6 @@ def _describe(reply, test, graded, hung) -> tuple[str, Failure]:
         kind = "has a syntax error" if etype in ("SyntaxError", "IndentationError", "TabError") else "failed"
         return fail("import", f"importing {mod}.py {kind}: {etype}: {message}{at}", type_=etype)
     if reply.failure == "error":
-        refused = _text(err.get("refused"))
-        if etype == "RefusedCall" and tuple(refused.split(":", 1)) in hung:
-            module, name = refused.split(":", 1)
-            earlier = hung[(module, name)]
-            return fail("hung_before",
-                        f"this test calls your {name}, which did not finish within the time limit in the earlier "
-                        f"test '{earlier}'; it is not run again in this grade, so that the time goes to the other "
-                        f"tests. Fix {name} first (an endless loop, a blocking call, or far too slow)", function=name)
         if etype == "ContractError":  # a probe's own words about the contract
             return fail("exception", f"{who}: {message}", type_=etype)
         found = blame(student_stack(err.get("stack")), test, graded)
@@ -181,14 +190,14 @@ def _describe(reply, test, graded, hung) -> tuple[str, Failure]:
                               f"{reply.detail[7:]} s while this test ran; make the slow functions faster "
                               "(see the timings of earlier tests)")
     if reply.failure == "timeout":
-        hung_in = hung_function(student_stack(reply.stack), test, graded) if graded else (test.module, who)
-        name = hung_in[1]
-        where_now = ""
-        if name != who:
-            where_now = f" (it was running your {name} when it was stopped)"
+        key = hung_key(student_stack(reply.stack), test, graded)
+        if key[1] == "<module>":
+            return fail("timeout", f"importing {key[0]}.py did not finish within this test's time limit of {limit}; "
+                                   "remove top-level code that loops or runs long jobs")
+        where_now = f" (it was running your {key[1]} when it was stopped)" if key[1] != who else ""
         return fail("timeout", f"{who} did not finish within this test's time limit of {limit}{where_now} "
                                "(an endless loop, a blocking call, or far too slow: avoid Python loops over array "
-                               "entries)", function=name)
+                               "entries)", function=key[1].split(".", 1)[0])
     if reply.failure == "died":
         return fail("died", f"the process running {who} {reply.detail}")
     if reply.failure == "internal":

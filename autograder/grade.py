@@ -16,9 +16,10 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .checks import CaseContext, case_failure, diagnosable, run_check
-from .failures import Failure
+from .checks import CaseContext, case_failure, compared, diagnosable, run_check
+from .failures import Failure, hung_key, student_stack
 from .mutants import diagnose
+from .patterns import diagnose_patterns
 from .results import Report, TestResult
 from .sandbox import Child, ChildJob, reap_pending, warm
 
@@ -67,6 +68,7 @@ class GradeState:
 
     graded: frozenset  # (module, name) of every graded function or class of the spec
     hung: dict = field(default_factory=dict)  # (module, name) -> name of the test in which it hit its time limit
+    waiting: object = None  # waiting(test, seconds): called while a test waits for its child
 
 
 def _not_run(result, test, kind, text) -> TestResult:
@@ -76,13 +78,17 @@ def _not_run(result, test, kind, text) -> TestResult:
 
 
 def _diagnoses(bundle, test, ctx) -> list[dict]:
-    """The catalogued mistakes whose outputs match what a failed case gave back."""
+    """The catalogued mistakes whose outputs match what a failed case gave back; failing that,
+    the patterns (patterns.py) its outputs show."""
     hints = bundle.hints()
     got = diagnosable(ctx) if hints else None
-    if got is None:
-        return []
-    return [{"id": f"mutant:{name}", "function": hints[name].get("function", test.graded), "hint": hints[name]["hint"]}
-            for name in diagnose(test, got, bundle.mutant_outputs(test.id, ctx.case))]
+    found = []
+    if got is not None:
+        found = [{"id": f"mutant:{name}", "function": hints[name].get("function", test.graded),
+                  "hint": hints[name]["hint"]} for name in diagnose(test, got, bundle.mutant_outputs(test.id, ctx.case))]
+    if not found and ctx.outputs is not None:
+        found = diagnose_patterns(test, ctx.outputs, compared(ctx), ctx.case, ctx.inputs)
+    return found
 
 
 def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log, state) -> TestResult:
@@ -99,8 +105,11 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
                         "make the slow functions faster (see the timings of earlier tests).")
     deadline = min(start + test.timeout, budget_deadline)
     job = ChildJob(workdir=workdir, probes_path=str(bundle.probes_path), modules=(test.module,),
-                   limits=test.limits, timeout=test.timeout, banned=test.banned)
+                   limits=test.limits, timeout=test.timeout, banned=test.banned,
+                   refuse=tuple(f"{module}:{qual}" for module, qual in state.hung))
     child = Child(job)
+    if state.waiting is not None:
+        child.on_wait = lambda: state.waiting(test, time.monotonic() - start)
     problem, passed_cases = None, []
     try:
         verify = bundle.verify_module() if test.kind == "property" else None
@@ -113,6 +122,9 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
             if problem:
                 problem = f"On the {case.describe()}: {problem}"
                 result.failure = case_failure(ctx)
+                if result.failure.kind == "timeout":  # later tests that call what hung fail at once
+                    key = hung_key(student_stack(ctx.failed_reply.stack), test, state.graded)
+                    state.hung.setdefault(key, test.name)
                 result.diagnoses = _diagnoses(bundle, test, ctx)
                 problem += "".join(f"\nDiagnosis: {d['hint']}" for d in result.diagnoses)
                 break
@@ -147,13 +159,14 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
 
 
 def grade_files(bundle, files: dict, visibilities=("public", "hidden"), notes=(), tests=None,
-                log=None, progress=None, hung=None) -> Report:
+                log=None, progress=None, hung=None, waiting=None) -> Report:
     """Grade the submitted files (name -> path) with every test of the bundle's spec.
 
     `visibilities` picks the cases ("public" only for a self-check); `tests` restricts to some test
     ids (the others are reported as not run); `progress(result)` is called after each test; `hung`
     ((module, name) -> test name, updated in place) carries the functions that hit a time limit
-    from one call to the next (the self-check grades one test per call).
+    from one call to the next (the self-check grades one test per call); `waiting(test, seconds)`
+    is called about twice a second while a test waits for its child.
     """
     log = log or (lambda msg: print(msg, file=sys.stderr))
     spec = bundle.spec
@@ -162,7 +175,7 @@ def grade_files(bundle, files: dict, visibilities=("public", "hidden"), notes=()
     if any(t.kind == "property" for t in spec.tests):
         bundle.verify_module()  # imported before the first fork, so no child's ban plan is made twice
     budget_deadline = start + spec.budget
-    state = GradeState(frozenset((t.module, t.graded) for t in spec.tests), hung if hung is not None else {})
+    state = GradeState(frozenset((t.module, t.graded) for t in spec.tests), hung if hung is not None else {}, waiting)
     workdir = prepare_workdir(files, bundle.support_dir)
     results = []
     try:

@@ -21,6 +21,7 @@ from . import harden
 from .child import probes_code, serve
 from .protocol import FrameReader, ProtocolError, pack
 from .reaper import become_subreaper, kill_everything_from, kill_tree, reap, reap_tree
+from .stack import HANG_SIGNAL
 
 __all__ = ["ChildJob", "Child", "Reply", "warm", "PRELOAD", "reap_pending"]
 
@@ -63,6 +64,7 @@ class ChildJob:
     limits: object
     timeout: float
     banned: tuple[str, ...] = ()
+    refuse: tuple[str, ...] = ()  # 'module:function' (or 'module:<module>') that hung earlier: raise at once
 
 
 @dataclass
@@ -94,6 +96,7 @@ class Child:
         self.output_total = 0
         self.exit_status = None
         self.dead = False
+        self.on_wait = None  # called at least twice a second while a reply is awaited (progress)
         self._reader = FrameReader(job.limits.result_mb * 2**20)
         req_r, self._req_w = os.pipe()
         self._rep_r, rep_w = os.pipe()
@@ -154,8 +157,9 @@ class Child:
             self.kill()
             return Reply("protocol", detail=str(e))
         if frame == "timeout":
+            stack = self._where_stopped()
             self.kill()
-            return Reply("timeout")
+            return Reply("timeout", stack=stack)
         if frame is None:
             return self._death_reply()
         meta, arrays = frame
@@ -167,6 +171,19 @@ class Child:
             failure = {"import": "import", "output": "output", "internal": "internal"}.get(stage, "error")
             return Reply(failure, error=err, banned=banned)
         return Reply(None, arrays=arrays, banned=banned)
+
+    def _where_stopped(self, settle: float = 0.2, wait: float = 0.5) -> list:
+        """At a time limit: the student frames the child runs, asked for twice, `settle` s apart
+        (see stack.py); [] when it does not answer within `wait` s (say, busy inside native code)."""
+        try:
+            os.kill(self.pid, HANG_SIGNAL)
+            time.sleep(settle)
+            os.kill(self.pid, HANG_SIGNAL)
+            frame = self._exchange(b"", time.monotonic() + wait)
+        except (OSError, ProtocolError):
+            return []
+        hung = frame[0].get("hung") if isinstance(frame, tuple) else None
+        return hung if isinstance(hung, list) else []
 
     def _exchange(self, request: bytes, deadline: float):
         """Send a request and read one reply frame, draining student output all the while."""
@@ -181,7 +198,10 @@ class Child:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return "timeout"
-                for key, _ in sel.select(timeout=min(left, 0.5)):
+                events = sel.select(timeout=min(left, 0.5))
+                if self.on_wait is not None:
+                    self.on_wait()
+                for key, _ in events:
                     if key.data == "request":
                         try:
                             n = os.write(self._req_w, view)

@@ -118,15 +118,15 @@ def test_a_planted_results_file_is_replaced(rnn_zips, repo, tmp_path):
     assert result["score"] == 0
 
 
-def run_selfcheck(tmp_path, starter_zip, replace=None):
+def run_selfcheck(tmp_path, starter_zip, replace=None, args=()):
     folder = tmp_path / "starter"
     with zipfile.ZipFile(starter_zip) as zf:
         zf.extractall(folder)
     for src in replace or []:
         shutil.copyfile(src, folder / src.name)
     env = isolated_env(tmp_path)
-    return subprocess.run([sys.executable, "-S", "-m", "pytest", "-p", "no:cacheprovider"], cwd=folder, env=env,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run([sys.executable, "-S", "-m", "pytest", "-p", "no:cacheprovider", *args], cwd=folder,
+                          env=env, capture_output=True, text=True, timeout=300)
 
 
 def test_starter_selfcheck_runs_in_a_fresh_folder(rnn_zips, repo, tmp_path):
@@ -141,8 +141,31 @@ def test_starter_selfcheck_runs_in_a_fresh_folder(rnn_zips, repo, tmp_path):
     assert f"{len(public)} failed" in stub_run.stdout
     assert "not implemented yet" in stub_run.stdout
     assert "self-check points" in stub_run.stdout
+    hidden = [t for t in repo.spec("rnn").tests if t.visibility == "hidden"]
+    summary = stub_run.stdout[stub_run.stdout.index("runs only on Gradescope"):]
+    assert hidden and all(t.name in summary for t in hidden)
+    assert not any(f"{t.name}  (" in summary for t in public)
     ref_run = run_selfcheck(tmp_path / "ref", starter_zip, sorted(repo.solution_dir("rnn").glob("*.py")))
     assert ref_run.returncode == 0, ref_run.stdout[-3000:]
     assert f"{len(public)} passed" in ref_run.stdout
     total = sum(t.points for t in public)
     assert f"total" in ref_run.stdout and f"{total:g} / {total:g}" in ref_run.stdout
+
+
+def test_starter_selfcheck_shows_progress_while_a_test_waits_and_pays_for_a_hang_once(rnn_zips, repo, tmp_path):
+    """rnn_forward loops forever: its check prints "still running" lines instead of silence, and
+    the check of rnn_backward, which calls it, fails at once, naming the check it hung in."""
+    _, starter_zip = rnn_zips
+    solution = repo.solution_dir("rnn")
+    text = (solution / "rnn_layers.py").read_text()
+    hanging = tmp_path / "rnn_layers.py"
+    hanging.write_text(text.replace("    prev_h = h0\n", "    prev_h = h0\n    while True:\n        pass\n", 1))
+    run = run_selfcheck(tmp_path, starter_zip, [hanging, solution / "captioning_rnn.py"],
+                        args=["-k", "rnn_forward or rnn_backward"])
+    out = run.stdout
+    assert "rnn_forward: output matches reference: still running after 5 s" in out
+    selected = [t for t in repo.spec("rnn").tests if t.visibility == "public" and t.graded in ("rnn_forward", "rnn_backward")]
+    assert f"{len(selected)} failed" in out
+    assert ("calls your rnn_forward, which did not finish within the time limit in the earlier test "
+            "'rnn_forward: output matches reference'") in out
+    assert out.count("still running after") < 2 * 20 / 5  # one test waited, not two

@@ -1,5 +1,7 @@
 """Grading whole submissions: failures stay with the functions they affect, messages say where."""
 
+import copy
+import dataclasses
 import re
 import zipfile
 
@@ -136,13 +138,13 @@ def test_extra_data_records_a_value_mismatch_with_its_mutant_diagnosis(bundles, 
 
 def test_extra_data_counts_the_cases_passed_before_a_hidden_failure(bundles, tmp_path):
     bundle = bundles("rnn")
-    files = broken_copy(tmp_path, "return np.where(x >= 0, 1 / (1 + e), e / (1 + e))", "return 1 / (1 + np.exp(-x))")
-    (result,) = grade_files(bundle, files, tests=ids_of(bundle, "sigmoid: output matches reference without overflow")).results
+    files = broken_copy(tmp_path, "    out = W[x]  # (N, T, D)", "    out = W[x].squeeze()")  # wrong for N = T = 1 only
+    (result,) = grade_files(bundle, files, tests=ids_of(bundle, "word_embedding_forward: output matches reference")).results
     extra = result.extra_data()
-    assert extra["cases_passed"] == {"public": 1, "hidden": 0}
-    assert extra["failure"] == {"kind": "exception", "type": "FloatingPointError", "function": "sigmoid",
-                                "case": "extreme", "case_visibility": "hidden"}
-    assert [d["id"] for d in extra["diagnoses"]] == ["mutant:sigmoid_overflows"]
+    assert extra["cases_passed"] == {"public": 1, "hidden": 1}
+    assert extra["failure"] == {"kind": "shape", "type": "", "function": "word_embedding_forward",
+                                "case": "n1_t1", "case_visibility": "hidden"}
+    assert "(Cases passed before this one: small, repeats.)" in result.output
 
 
 def test_extra_data_says_shape_for_an_unsummed_bias_gradient(bundles, tmp_path):
@@ -203,3 +205,101 @@ def test_a_helper_that_raises_inside_the_target_is_named_with_its_line(bundles, 
     line = 1 + next(i for i, text in enumerate((tmp_path / "rnn_layers.py").read_text().splitlines())
                     if "x @ Wh + prev_h" in text)
     assert f"rnn_layers.py line {line}: `next_h = np.tanh(x @ Wh + prev_h @ Wh + b)" in bad[names[1]]
+
+
+def with_time_limits(bundle, seconds):
+    """The same bundle, every test with a time limit of `seconds` (hangs cost less to test)."""
+    view = copy.copy(bundle)
+    view.spec = dataclasses.replace(bundle.spec, tests=tuple(dataclasses.replace(t, timeout=seconds)
+                                                             for t in bundle.spec.tests))
+    return view
+
+
+def kinds(report):
+    return {r.test.name: r.failure.kind for r in report.results if not r.passed}
+
+
+def test_a_hanging_function_costs_one_time_limit_per_grade_not_one_per_test(bundles, tmp_path):
+    bundle = with_time_limits(bundles("rnn"), 2)
+    old = "next_h = np.tanh(x @ Wx + prev_h @ Wh + b)  # (N, H)"
+    files = broken_copy(tmp_path, old, "while True:\n        pass\n    " + old)
+    report = grade_files(bundle, files)
+    found = kinds(report)
+    first = "rnn_step_forward: output matches reference"
+    assert [name for name, kind in found.items() if kind == "timeout"] == [first]
+    later = [name for name in found if name != first]
+    assert {found[name] for name in later} == {"hung_before"}
+    assert {"rnn_step_backward", "rnn_forward", "rnn_backward", "CaptioningRNN"} == {n.split(":")[0] for n in later}
+    by_name = {r.test.name: r for r in report.results}
+    for name in later:
+        assert (f"this test calls your rnn_step_forward, which did not finish within the time limit in the "
+                f"earlier test '{first}'") in by_name[name].output
+        assert by_name[name].failure.function == "rnn_step_forward"
+    assert by_name["lstm_forward: output matches reference"].passed  # what does not call it is graded as usual
+
+
+def test_a_loop_around_a_correct_helper_is_blamed_on_the_loop(bundles, tmp_path):
+    """rnn_forward calls the (correct) rnn_step_forward forever: rnn_forward is what hung, and the
+    greedy sample, which calls rnn_step_forward itself, is still graded."""
+    bundle = with_time_limits(bundles("rnn"), 2)
+    old = "    prev_h = h0\n"
+    files = broken_copy(tmp_path, old, old + "    while True:\n        rnn_step_forward(x[:, 0], h0, Wx, Wh, b)\n")
+    names = ("rnn_forward: output matches reference", "rnn_backward: gradients match reference and your forward",
+             "CaptioningRNN: greedy sample matches reference")
+    report = grade_files(bundle, files, tests=ids_of(bundle, *names))
+    assert kinds(report) == {names[0]: "timeout", names[1]: "hung_before"}
+    by_name = {r.test.name: r.output for r in report.results}
+    assert "it was running" not in by_name[names[0]]
+    assert f"calls your rnn_forward, which did not finish within the time limit in the earlier test '{names[0]}'" \
+        in by_name[names[1]]
+
+
+def test_a_hanging_method_refuses_that_method_only(bundles, tmp_path):
+    bundle = with_time_limits(bundles("rnn"), 2)
+    end_of_docstring = '        it nothing.\n        """\n'
+    files = broken_copy(tmp_path, end_of_docstring, end_of_docstring + "        while True:\n            pass\n",
+                        "captioning_rnn.py")
+    text = (tmp_path / "captioning_rnn.py").read_text()
+    assert text.index("while True") > text.index("def loss(")  # the edit landed in loss()
+    names = ("CaptioningRNN: loss matches reference (rnn)", "CaptioningRNN: gradients match reference and the loss (rnn)",
+             "CaptioningRNN: greedy sample matches reference")
+    report = grade_files(bundle, files, tests=ids_of(bundle, *names))
+    assert kinds(report) == {names[0]: "timeout", names[1]: "hung_before"}
+    assert "this test calls your CaptioningRNN.loss, which did not finish" in report.results[1].output
+
+
+def test_a_module_whose_import_hangs_is_not_imported_again(bundles, tmp_path):
+    bundle = with_time_limits(bundles("rnn"), 2)
+    files = broken_copy(tmp_path, "import numpy as np\n", "import numpy as np\nwhile True:\n    pass\n")
+    names = ("rnn_step_forward: output matches reference", "rnn_forward: output matches reference",
+             "CaptioningRNN: loss matches reference (rnn)")
+    report = grade_files(bundle, files, tests=ids_of(bundle, *names))
+    assert kinds(report) == {names[0]: "timeout", names[1]: "hung_before", names[2]: "hung_before"}
+    first, second, third = (r.output for r in report.results)
+    assert "importing rnn_layers.py did not finish within this test's time limit of 2 s" in first
+    assert f"importing rnn_layers.py did not finish within the time limit in the earlier test '{names[0]}'" in second
+    assert f"importing rnn_layers.py did not finish within the time limit in the earlier test '{names[0]}'" in third
+
+
+def test_an_unsummed_bias_gradient_is_told_to_sum_over_the_batch_axis(bundles, tmp_path):
+    bundle = bundles("rnn")
+    files = broken_copy(tmp_path, "db = da.sum(axis=0)             # (H,)", "db = da")
+    names = ("rnn_step_backward: gradients match reference and your forward",
+             "rnn_step_backward: leaves its inputs and cache unchanged")
+    report = grade_files(bundle, files, tests=ids_of(bundle, *names))
+    for result in report.results:
+        assert "'db' has shape (3, 4), expected (4,)" in result.output  # named, not numbered, in both
+        assert [d["id"] for d in result.diagnoses] == ["pattern:batch_axis"]
+        assert "Diagnosis: 'db' has shape (3, 4) where (4,) is expected" in result.output
+        assert "sum over the batch axis" in result.output
+
+
+def test_gradients_returned_in_the_wrong_order_are_diagnosed(bundles, tmp_path):
+    bundle = bundles("rnn")
+    old = "    return dx, dprev_h, dWx, dWh, db\n"
+    files = broken_copy(tmp_path, old, "    return dx, dprev_h, dWh, dWx, db\n")
+    name = "rnn_step_backward: gradients match reference and your forward"
+    (result,) = grade_files(bundle, files, tests=ids_of(bundle, name)).results
+    assert "Diagnosis: 'dWx' and 'dWh' are swapped" in result.output or \
+        "Diagnosis: 'dWh' and 'dWx' are swapped" in result.output
+    assert result.extra_data()["diagnoses"][0]["id"] == "pattern:swapped"

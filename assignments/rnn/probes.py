@@ -24,12 +24,17 @@ def _leaves(obj, path="cache"):
             yield from _leaves(obj[key], f"{path}[{key!r}]")
 
 
-def _watch(cache, call):
-    """Run `call()`; return its results (`result:i`) and before/after copies of every array in `cache`."""
+STEP_GRADS = ("dx", "dprev_h", "dWx", "dWh", "db")
+SEQ_GRADS = ("dx", "dh0", "dWx", "dWh", "db")
+
+
+def _watch(cache, call, names):
+    """Run `call()`; return its results (`result:<name>`, in the order of `names`) and before/after
+    copies of every array in `cache`."""
     before = [(name, arr.copy()) for name, arr in _leaves(cache)]
     results = call()
     after = dict(_leaves(cache))
-    out = {f"result:{i}": r for i, r in enumerate(results)}
+    out = {f"result:{names[i] if i < len(names) else i}": r for i, r in enumerate(results)}
     for name, arr in before:
         out[name + ".before"] = arr
         out[name + ".after"] = after.get(name, np.full(1, np.nan))
@@ -55,7 +60,7 @@ def rnn_step_backward(m, c, p):
 
 def rnn_step_backward_unchanged(m, c, p):
     _, cache = m.rnn_step_forward(*_rnn_step_args(c))
-    return _watch(cache, lambda: m.rnn_step_backward(c["dnext_h"], cache))
+    return _watch(cache, lambda: m.rnn_step_backward(c["dnext_h"], cache), STEP_GRADS)
 
 
 def _seq_args(c):
@@ -75,7 +80,7 @@ def rnn_backward(m, c, p):
 
 def rnn_backward_unchanged(m, c, p):
     _, cache = m.rnn_forward(*_seq_args(c))
-    return _watch(cache, lambda: m.rnn_backward(c["dh"], cache))
+    return _watch(cache, lambda: m.rnn_backward(c["dh"], cache), SEQ_GRADS)
 
 
 # --- word embedding --------------------------------------------------------------------------
@@ -116,7 +121,8 @@ def lstm_step_backward(m, c, p):
 
 def lstm_step_backward_unchanged(m, c, p):
     _, _, cache = m.lstm_step_forward(*_lstm_step_args(c))
-    return _watch(cache, lambda: m.lstm_step_backward(c["dnext_h"], c["dnext_c"], cache))
+    return _watch(cache, lambda: m.lstm_step_backward(c["dnext_h"], c["dnext_c"], cache),
+                  ("dx", "dprev_h", "dprev_c", "dWx", "dWh", "db"))
 
 
 def lstm_forward(m, c, p):
@@ -132,7 +138,7 @@ def lstm_backward(m, c, p):
 
 def lstm_backward_unchanged(m, c, p):
     _, cache = m.lstm_forward(*_seq_args(c))
-    return _watch(cache, lambda: m.lstm_backward(c["dh"], cache))
+    return _watch(cache, lambda: m.lstm_backward(c["dh"], cache), SEQ_GRADS)
 
 
 # --- GRU -------------------------------------------------------------------------------------
@@ -150,7 +156,7 @@ def gru_step_backward(m, c, p):
 
 def gru_step_backward_unchanged(m, c, p):
     _, cache = m.gru_step_forward(*_rnn_step_args(c))
-    return _watch(cache, lambda: m.gru_step_backward(c["dnext_h"], cache))
+    return _watch(cache, lambda: m.gru_step_backward(c["dnext_h"], cache), STEP_GRADS)
 
 
 def gru_forward(m, c, p):
@@ -166,7 +172,7 @@ def gru_backward(m, c, p):
 
 def gru_backward_unchanged(m, c, p):
     _, cache = m.gru_forward(*_seq_args(c))
-    return _watch(cache, lambda: m.gru_backward(c["dh"], cache))
+    return _watch(cache, lambda: m.gru_backward(c["dh"], cache), SEQ_GRADS)
 
 
 # --- temporal affine and loss ----------------------------------------------------------------
