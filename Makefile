@@ -24,7 +24,7 @@ test: $(STAMP)
 starter: $(STAMP)
 	$(BIN)/autograder starter
 
-# A class of 42 rnn submissions with planted bugs, graded into demo/rnn (report.html), and its screenshot.
+# A class of 48 rnn submissions with planted bugs, graded into demo/rnn (report.html), and its screenshot.
 demo: $(STAMP)
 	$(BIN)/python benchmarks/demo_class.py --out demo/rnn --screenshot docs/class-report.png
 

@@ -7,7 +7,10 @@
 Only graded submissions count in the test and diagnosis figures (a submission the batch could not
 grade says nothing about the tests); a group submission counts once. `hidden_only` counts the
 submissions that passed a test's public cases and failed a hidden one: where the public cases
-were too weak to warn the student.
+were too weak to warn the student. A diagnosis that one submission shows in the tests of several
+functions (a pattern in rnn_step_backward is also seen in the functions that call it) counts once,
+under the first of them in the spec's order, where the tests of a function come before those of
+its callers; the others are listed beside it ("also seen in").
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class DiagnosisStats:
     hint: str
     students: int
     share: float  # of graded submissions
+    also: dict = field(default_factory=dict)  # function -> submissions where it also showed, counted here
 
 
 @dataclass
@@ -125,15 +129,20 @@ def build(outcomes: list, title: str = "") -> ClassReport:
     failing: dict[tuple, set] = {}
     failing_tests: dict[tuple, list] = {}
     examples: dict[tuple, str] = {}
+    also: dict[tuple, dict] = {}
     for o in graded:
+        first: dict[str, str] = {}  # diagnosis id -> the function this submission's count goes to
         for t in o.tests:
             s = tests.setdefault(t.name, TestStats(t.name, t.function, t.max_score, t.public))
             s.passed += t.passed
             s.failed += not t.passed
             s.hidden_only += t.hidden_only
             for d in t.diagnoses:
-                diagnosed.setdefault((d.id, d.function), set()).add(o.key)
-                hints.setdefault((d.id, d.function), d.hint)
+                root = first.setdefault(d.id, d.function)
+                diagnosed.setdefault((d.id, root), set()).add(o.key)
+                hints.setdefault((d.id, root), d.hint)
+                if d.function != root:
+                    also.setdefault((d.id, root), {}).setdefault(d.function, set()).add(o.key)
             if t.failure is not None and not t.diagnoses and t.failure.kind not in KNOCK_ON:
                 whole = t.failure.kind in WHOLE_SUBMISSION  # one line for the submission, not one per function
                 group = (WHOLE if whole else t.failure.function, t.failure.label)
@@ -144,7 +153,8 @@ def build(outcomes: list, title: str = "") -> ClassReport:
                 examples.setdefault(group, t.message)
     n = len(graded)
     report.tests = list(tests.values())
-    report.diagnoses = sorted((DiagnosisStats(i, f, hints[i, f], len(keys), _share(len(keys), n))
+    report.diagnoses = sorted((DiagnosisStats(i, f, hints[i, f], len(keys), _share(len(keys), n),
+                                              {g: len(k) for g, k in also.get((i, f), {}).items()})
                                for (i, f), keys in diagnosed.items()), key=lambda d: (-d.students, d.id, d.function))
     groups = sorted(failing.items(), key=lambda kv: (-len(kv[1]), kv[0]))[:TOP_FAILURES]
     report.failures = [FailureGroup(f, k, len(keys), _share(len(keys), n), failing_tests[f, k], examples[f, k])

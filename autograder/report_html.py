@@ -47,6 +47,7 @@ code, .msg { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospa
 .msg { color: var(--muted); overflow-wrap: anywhere; }
 .hint { display: block; color: var(--muted); margin-top: 2px; }
 td.k { white-space: nowrap; }
+.also { display: block; color: var(--muted); font-size: 12px; white-space: normal; }
 .bar { display: inline-flex; width: 110px; height: 10px; border-radius: 3px; background: #eaeef2;
        overflow: hidden; vertical-align: middle; margin-right: 6px; }
 .bar span { display: block; height: 100%; }
@@ -147,10 +148,14 @@ def _tests(r) -> str:
 
 def _diagnoses(r) -> str:
     head = ('<section id="diagnoses"><h2>Diagnoses</h2><p class="note">Failures that match a catalogued mistake '
-            '(<code>mutant:</code>) or a pattern (<code>pattern:</code>); students counts submissions, each once.</p>')
+            '(<code>mutant:</code>) or a pattern (<code>pattern:</code>). Students counts submissions, each once, under '
+            'the first function (in the order of the tests) whose tests show it; where it also showed in the tests of '
+            'functions that call that one is listed below it.</p>')
     if not r.diagnoses:
         return head + '<p id="no-diagnoses">No failure matched a catalogued mistake or a pattern.</p></section>'
-    rows = [[f'<code>{_e(d.id)}</code><span class="hint">{_e(d.hint)}</span>', f"<code>{_e(d.function)}</code>",
+    rows = [[f'<code>{_e(d.id)}</code><span class="hint">{_e(d.hint)}</span>',
+             f"<code>{_e(d.function)}</code>" + (f'<span class="also">also seen in ' + ", ".join(
+                 f"<code>{_e(g)}</code> ({n})" for g, n in sorted(d.also.items())) + "</span>" if d.also else ""),
              str(d.students), _bar(("s", d.share)) + _pct(d.share)] for d in r.diagnoses]
     return head + _table("diagnoses-table", ["diagnosis and its hint", "function", "#students", "share"],
                          rows) + "</section>"

@@ -1,6 +1,6 @@
 """A demo class for the class report: rnn submissions with planted bugs, graded by one command.
 
-    python benchmarks/demo_class.py [--out demo/rnn] [--count 42] [--jobs 2] [--screenshot docs/class-report.png]
+    python benchmarks/demo_class.py [--out demo/rnn] [--count 48] [--jobs 2] [--screenshot docs/class-report.png]
     make demo                                     (the same, with the defaults)
 
 Writes OUT/submissions/ as an unzipped Gradescope export (`submission_<id>/` folders and
@@ -9,6 +9,9 @@ Writes OUT/submissions/ as an unzipped Gradescope export (`submission_<id>/` fol
 OUT/report.html with headless Chromium to a PNG. Each submission is the reference solution with at
 most one planted bug:
 - each mistake of assignments/rnn/mutants.yaml, once or twice (the catalogue's odd entries twice);
+- five mistakes outside the catalogue that the engine's patterns describe (an unsummed bias
+  gradient, a transposed gradient, two gradients returned in each other's place, a flipped sign,
+  a gradient divided by the batch size);
 - one each of: a syntax error, an empty folder, a corrupt zip, a missing file, a function that
   hangs, one that raises, one left unimplemented, a crash of the whole process, the untouched
   starter (nothing implemented);
@@ -48,6 +51,17 @@ INSERTED = [
      "raise NotImplementedError('temporal_affine_backward: not implemented yet')"),
     ("crashes", "rnn_layers.py", "gru_step_forward", "import os; os.abort()"),
 ]
+# Mistakes outside the catalogue that the engine's patterns describe: (pattern, file, function, old, new).
+PATTERNED = [
+    ("batch_axis", "rnn_layers.py", "rnn_step_backward", "db = da.sum(axis=0)             # (H,)", "db = da"),
+    ("transposed", "rnn_layers.py", "rnn_step_backward", "dWh = prev_h.T @ da             # (H, H)",
+     "dWh = da.T @ prev_h"),
+    ("swapped", "rnn_layers.py", "lstm_step_backward", "return dx, dprev_h, dprev_c, dWx, dWh, db",
+     "return dx, dprev_c, dprev_h, dWx, dWh, db"),
+    ("sign", "rnn_layers.py", "word_embedding_backward", "np.add.at(dW, x, dout)", "np.add.at(dW, x, -dout)"),
+    ("factor", "rnn_layers.py", "temporal_affine_backward", "dw = x.reshape(-1, D).T @ dout.reshape(-1, M)",
+     "dw = x.reshape(-1, D).T @ dout.reshape(-1, M) / len(x)"),
+]
 WHOLE = ["syntax error", "empty folder", "corrupt zip", "missing file", "starter"]  # one submission each
 
 
@@ -64,14 +78,14 @@ def _insert(text: str, function: str, line: str) -> str:
 
 
 def plants(count: int, buggy_fill: bool = False) -> list:
-    """What each of `count` submissions gets: ("mutant", mutant), ("inserted", entry), ("whole", label)
-    or ("reference", None), in submission order. Beyond the planted set, submissions are the
+    """What each of `count` submissions gets: ("mutant", mutant), ("pattern", entry), ("inserted", entry),
+    ("whole", label) or ("reference", None), in submission order. Beyond the planted set, submissions are the
     reference, or with `buggy_fill` every other one has a catalogued mistake (the catalogue in turn)."""
     import yaml
 
     mutants = yaml.safe_load((ROOT / "assignments" / "rnn" / "mutants.yaml").read_text())
     todo = [("mutant", m) for i, m in enumerate(mutants) for _ in range(1 + i % 2)]
-    todo += [("inserted", e) for e in INSERTED] + [("whole", w) for w in WHOLE]
+    todo += [("pattern", e) for e in PATTERNED] + [("inserted", e) for e in INSERTED] + [("whole", w) for w in WHOLE]
     if count < len(todo) + 4:
         raise SystemExit(f"--count {count}: the planted bugs need {len(todo)} submissions, and 4 unchanged ones")
     todo += [("mutant", mutants[(i // 2) % len(mutants)]) if buggy_fill and i % 2 else ("reference", None)
@@ -80,9 +94,9 @@ def plants(count: int, buggy_fill: bool = False) -> list:
     return todo
 
 
-def make_class(dest, count: int = 42, buggy_fill: bool = False) -> dict:
+def make_class(dest, count: int = 48, buggy_fill: bool = False) -> dict:
     """Write the class into `dest` (an export folder); return {submission entry: (kind, what)}, where
-    what is the mutant's name, the inserted bug's label, the whole-submission label, or ""."""
+    what is the mutant's name, the pattern, the inserted bug's label, the whole-submission label, or ""."""
     import yaml
 
     dest = Path(dest)
@@ -100,6 +114,10 @@ def make_class(dest, count: int = 42, buggy_fill: bool = False) -> dict:
             label = what["name"]
             assert texts[what["file"]].count(what["old"]) == 1, label
             texts[what["file"]] = texts[what["file"]].replace(what["old"], what["new"])
+        elif kind == "pattern":
+            label, file, _, old, new = what
+            assert texts[file].count(old) == 1, label
+            texts[file] = texts[file].replace(old, new)
         elif kind == "inserted":
             label, file, function, line = what
             texts[file] = _insert(texts[file], function, line)
@@ -131,17 +149,19 @@ def make_class(dest, count: int = 42, buggy_fill: bool = False) -> dict:
 
 
 def expected_diagnoses(planted: dict) -> Counter:
-    """(diagnosis id, function) -> submissions, for the planted catalogued mistakes."""
+    """(diagnosis id, function) -> submissions, for the planted mistakes: catalogued ones under the
+    function the catalogue names, patterned ones under the function they were planted in."""
     import yaml
 
     where = {m["name"]: m["function"] for m in yaml.safe_load((ROOT / "assignments" / "rnn" / "mutants.yaml").read_text())}
-    return Counter((f"mutant:{label}", where[label]) for kind, label in planted.values() if kind == "mutant")
+    where.update({e[0]: e[2] for e in PATTERNED})
+    return Counter((f"{kind}:{label}", where[label]) for kind, label in planted.values() if kind in ("mutant", "pattern"))
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="demo/rnn", help="OUT: submissions/ and the grade-batch outputs go here")
-    ap.add_argument("--count", type=int, default=42)
+    ap.add_argument("--count", type=int, default=48)
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--screenshot", metavar="PNG", help="also render OUT/report.html to this PNG")
     args = ap.parse_args()

@@ -157,6 +157,18 @@ def test_the_figures_of_a_class_are_counted_per_graded_submission(tmp_path):
     assert sum(n for _, _, n in r.histogram) == 7 and r.histogram[-1][2] == 1 and r.histogram[0][2] == 2
 
 
+def test_a_diagnosis_seen_in_several_functions_counts_once_where_it_first_shows():
+    def shows(key, *functions):
+        return outcomes.read(results(key, [entry(f"{fn}: grads", 1, False, failure("mismatch", fn), [
+            ("pattern:sign", fn, "Flip the sign.")]) for fn in functions] + [entry("h: ok", 1, True)]), key)
+
+    r = build([shows("a", "step_backward", "seq_backward", "Model"), shows("b", "step_backward"),
+               shows("c", "seq_backward", "Model"), shows("d")])
+    assert [(d.id, d.function, d.students, d.also) for d in r.diagnoses] == [
+        ("pattern:sign", "step_backward", 2, {"seq_backward": 1, "Model": 1}),
+        ("pattern:sign", "seq_backward", 1, {"Model": 1})]
+
+
 def test_the_csvs_hold_the_same_numbers(tmp_path):
     write_report(tmp_path, write_class(tmp_path))
     with open(tmp_path / "tests.csv", newline="", encoding="utf-8") as f:
@@ -341,11 +353,11 @@ def test_the_demo_class_gets_one_diagnosis_per_planted_bug(quick_bundle, tmp_pat
 
     from autograder.batch import grade_batch
 
-    planted = demo_class.make_class(tmp_path / "class", 38)
-    assert len(planted) >= 30
+    planted = demo_class.make_class(tmp_path / "class")  # the class of the README's `make demo`
+    assert len(planted) >= 30 and sum(kind in ("mutant", "pattern") for kind, _ in planted.values()) >= 30
     out = tmp_path / "out"
     rows = grade_batch(quick_bundle, tmp_path / "class", out, jobs=2, progress=False)
-    assert len(rows) == 38 and not any(r.error for r in rows)
+    assert len(rows) == len(planted) and not any(r.error for r in rows)
     with open(out / "diagnoses.csv", newline="", encoding="utf-8") as f:
         found = {(d["diagnosis"], d["function"]): int(d["students"]) for d in csv.DictReader(f)}
     assert found == dict(demo_class.expected_diagnoses(planted))
