@@ -102,7 +102,7 @@ def _summary(r) -> str:
 
 
 def _histogram_svg(r) -> str:
-    w, h, left, bottom, top = 1100, 240, 40, 30, 18
+    w, h, left, bottom, top = 1100, 250, 40, 30, 30  # the top margin holds the mean's label
     bins = r.histogram
     most = max((n for _, _, n in bins), default=0) or 1
     bw = (w - left - 10) / max(1, len(bins))
@@ -123,9 +123,9 @@ def _histogram_svg(r) -> str:
         parts.append(f'<text x="{x:.1f}" y="{h - bottom + 15}" text-anchor="middle">{label}</text>')
     if r.scores and r.max_score:
         mx = left + (w - left - 10) * r.stat("mean") / r.max_score
-        parts.append(f'<line x1="{mx:.1f}" y1="{top - 6}" x2="{mx:.1f}" y2="{h - bottom}" stroke="#c8453b" '
-                     f'stroke-dasharray="4 3"/><text x="{mx + 4:.1f}" y="{top + 2}">mean {r.stat("mean"):.1f}</text>')
-    parts.append(f'<text x="4" y="{top}">count</text></svg>')
+        parts.append(f'<line x1="{mx:.1f}" y1="4" x2="{mx:.1f}" y2="{h - bottom}" stroke="#c8453b" '
+                     f'stroke-dasharray="4 3"/><text x="{mx + 4:.1f}" y="12">mean {r.stat("mean"):.1f}</text>')
+    parts.append('<text x="4" y="12">count</text></svg>')
     return (f'<section id="distribution"><h2>Score distribution</h2>{"".join(parts)}</section>')
 
 
