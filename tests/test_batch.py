@@ -291,9 +291,11 @@ def test_the_command_grades_a_gradescope_export(quick_bundle, tmp_path, capsys):
     (export / "submission_metadata.yml").write_text(METADATA)
     out = tmp_path / "out"
     code = main(["grade-batch", "rnn", str(export), "--out", str(out), "--jobs", "2",
-                 "--bundle", str(quick_bundle.root)])
+                 "--bundle", str(quick_bundle.root), "--progress"])
     assert code == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
+    assert "grading rnn: 100%" in captured.err  # the bar, although stderr is no terminal here
     spec = quick_bundle.spec
     assert "rnn: 2 submissions (2 graded now, 0 from earlier runs)" in printed and "full marks: 1" in printed
     table = read_csv(out / "grades.csv")
