@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: dist test venv starter clean
+.PHONY: dist test venv starter demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,5 +24,9 @@ test: $(STAMP)
 starter: $(STAMP)
 	$(BIN)/autograder starter
 
+# A class of 48 rnn submissions with planted bugs, graded into demo/rnn (report.html), and its screenshot.
+demo: $(STAMP)
+	$(BIN)/python benchmarks/demo_class.py --out demo/rnn --screenshot docs/class-report.png
+
 clean:
-	rm -rf dist .cache build *.egg-info
+	rm -rf dist .cache build demo *.egg-info

@@ -4,9 +4,12 @@ DIR holds one folder or `.zip` per student, or is a Gradescope "export submissio
 (`submission_<id>/` folders and `submission_metadata.yml`); `batch_inputs` finds them. Worker
 processes forked from this one (`batch_workers`) each grade whole submissions with `grade_path`,
 one after another; each is its own grader (a child subreaper forking one sandboxed child per test).
-This process only hands out submissions, collects reports and writes (`batch_report`):
-    OUT/results/<student>.json  the Gradescope results of each submission
-    OUT/grades.csv              a row a submission: student, ids, score, max, error, a column a test
+This process only hands out submissions, collects reports and writes (`batch_report`, `report`):
+    OUT/results/<student>.json  the Gradescope results of each submission (`extra_data` also names
+                                the submitters and what was found in the submission)
+    OUT/grades.csv              a row a student: who, group, score, max, error (why points were
+                                lost), a column a test
+    OUT/report.html             the class report; OUT/tests.csv and OUT/diagnoses.csv, its numbers
     OUT/histogram.png           the distribution of scores
     OUT/batch.log               grader-side internal errors, if any
 A worker that dies, or overruns its deadline, costs only the submission it was grading: that one
@@ -30,9 +33,10 @@ from .batch_inputs import METADATA, Submission, discover, print_warning
 from .batch_late import LatePolicy, late_info, remove_late
 from .batch_report import Row, extra_data, summary, write_histogram, write_outputs
 from .batch_workers import WorkerPool
+from .errors import AutograderError
 from .results import Report, TestResult, write_json_atomic
 
-__all__ = ["Submission", "Row", "discover", "grade_batch", "summary", "write_histogram", "METADATA"]
+__all__ = ["Submission", "Row", "discover", "grade_batch", "check_timeout", "summary", "write_histogram", "METADATA"]
 
 
 def _not_graded(spec, reason: str) -> dict:
@@ -53,6 +57,13 @@ def _previous(path: Path):
     if not isinstance(data, dict) or not isinstance(data.get("tests"), list):
         return None
     return None if extra_data(data).get("batch_error") else data
+
+
+def check_timeout(timeout) -> None:
+    """Refuse a --timeout that is not a positive, finite number of seconds (0 and nan included)."""
+    if timeout is not None and not 0 < timeout < float("inf"):
+        raise AutograderError(f"--timeout {timeout:g}: give a positive number of seconds "
+                              "(default: the assignment's budget + 60)")
 
 
 def bundle_fingerprint(bundle) -> str:
@@ -82,7 +93,8 @@ def grade_batch(bundle, folder, out, jobs=None, force=False, visibilities=None, 
     """
     spec, out = bundle.spec, Path(out)
     visibilities = tuple(visibilities or bundle.visibilities())
-    timeout = timeout or spec.budget + 60
+    check_timeout(timeout)
+    timeout = spec.budget + 60 if timeout is None else timeout
     subs = discover(folder, exclude=[out], warn=warn)
     (out / "results").mkdir(parents=True, exist_ok=True)
     stamp = {"bundle": bundle_fingerprint(bundle), "visibilities": "+".join(visibilities)}
@@ -118,14 +130,17 @@ def _run(bundle, subs, visibilities, todo, rows, out, jobs, timeout, progress, s
     tqdm.monitor_interval = 0  # no monitor thread: this process forks
 
     def record(i: int, data: dict, logs=()) -> None:
-        data["extra_data"] = {**(data.get("extra_data") or {}), **stamp}
+        sub = subs[i]
+        who = {"student": sub.student, "submission": sub.submission,
+               "members": [[m.name, m.sid, m.email] for m in sub.members]}
+        data["extra_data"] = {**(data.get("extra_data") or {}), **stamp, "submitter": who, "title": spec.title}
         if late is not None and not extra_data(data).get("batch_error"):
-            data = late.apply(subs[i], data)
-        write_json_atomic(out / "results" / f"{subs[i].key}.json", data)
-        rows[i] = Row.from_results(subs[i], data, graded_now=True)
+            data = late.apply(sub, data)
+        write_json_atomic(out / "results" / f"{sub.key}.json", data)
+        rows[i] = Row.from_results(sub, data, graded_now=True)
         if logs:
             with open(log_path, "a", encoding="utf-8") as f:
-                f.write(f"--- {subs[i].submission} ({subs[i].student})\n" + "\n".join(logs) + "\n")
+                f.write(f"--- {sub.submission} ({sub.student})\n" + "\n".join(logs) + "\n")
         bar.update(1)
         bar.set_postfix(failed=sum(1 for r in rows.values() if r.error), refresh=False)
 

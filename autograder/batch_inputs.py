@@ -2,35 +2,57 @@
 
 A folder holds one submission a sub-folder or `.zip`, or is a Gradescope "export submissions"
 folder: `submission_<id>/` folders beside `submission_metadata.yml`, which names the submitters
-of each (the unzipped export may also sit one folder down). Without usable metadata a student is
-named by the folder or zip. Every submission gets a key, unique in the batch, that names its
-results file.
+of each (the unzipped export may also sit one folder down; a group submission names several).
+Without usable metadata a student is named by the folder or zip. Every submission gets a key,
+unique in the batch, that names its results file: the student's name with letters of every script
+kept, and nothing a file name must not hold (separators, control or invisible characters).
 """
 
 from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import AutograderError
 
-__all__ = ["Submission", "discover", "print_warning", "METADATA"]
+__all__ = ["Member", "Submission", "discover", "print_warning", "file_key", "METADATA"]
 
 METADATA = "submission_metadata.yml"
 _IGNORED = {"__MACOSX", "__pycache__"}
 _EXPORT_FOLDER = re.compile(r"submission_\d+")
+_KEY_BYTES = 120  # file names may hold 255 bytes; a suffix and a counter must still fit
+
+
+@dataclass(frozen=True)
+class Member:
+    """One student of a submission (a group submission has several)."""
+
+    name: str
+    sid: str = ""
+    email: str = ""
 
 
 @dataclass
 class Submission:
-    student: str
+    student: str  # the student's name; a group's names joined with " + "
     path: Path
     submission: str  # folder or zip name, or the Gradescope submission folder
-    sid: str = ""
+    sid: str = ""  # a group's ids joined with ";"
     email: str = ""
     key: str = ""  # results file stem, unique in the batch
+    members: list = field(default_factory=list)  # a Member a student; one for a solo submission
+
+    def __post_init__(self):
+        if not self.members:
+            self.members = [Member(self.student, self.sid, self.email)]
+
+    @property
+    def group(self) -> str:
+        """The group's name ("Ann Lee + Bo Wu") for a group submission, "" for one student."""
+        return self.student if len(self.members) > 1 else ""
 
 
 def print_warning(msg: str) -> None:
@@ -63,7 +85,7 @@ def _field(person: dict, name: str) -> str:
 
 
 def _read_metadata(path: Path, warn) -> dict:
-    """submission folder -> (names, sids, emails); {} with a warning when unreadable or malformed."""
+    """submission folder -> [Member, ...]; {} with a warning when unreadable or malformed."""
     import yaml
 
     try:
@@ -79,31 +101,43 @@ def _read_metadata(path: Path, warn) -> dict:
     for folder, entry in data.items():
         people = entry.get(":submitters", entry.get("submitters")) if isinstance(entry, dict) else None
         people = [p for p in people if isinstance(p, dict)] if isinstance(people, list) else []
-        names = [_field(p, "name") for p in people if _field(p, "name")]
-        if names:
-            found[str(folder)] = (" + ".join(names), ";".join(_field(p, "sid") for p in people),
-                                  ";".join(_field(p, "email") for p in people))
+        members = [Member(_field(p, "name"), _field(p, "sid"), _field(p, "email")) for p in people
+                   if _field(p, "name")]
+        if members:
+            found[str(folder)] = members
     if data and not found:
         warn(f"{path} names no submitters; naming students by their submission folders")
     return found
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text).strip("._-")[:100]
+def file_key(text: str) -> str:
+    """`text` as a safe file name stem that people can still read: "Zoë Ní Bhriain" -> "Zoë_Ní_Bhriain".
+
+    Letters, marks (accents, vowel signs) and digits of any script, `.`, `-` and `_` stay (composed
+    to NFC); every other run of characters (spaces, path separators, punctuation, control, format
+    and invisible characters) becomes one `_`. No leading dot; at most 120 bytes of UTF-8; "" when
+    nothing readable is left."""
+    kept = [c if c in "._-" or unicodedata.category(c)[0] in "LMN" else "\0"
+            for c in unicodedata.normalize("NFC", text)]
+    key = re.sub("\0+", "_", "".join(kept)).strip("._-")
+    key = key.encode("utf-8")[:_KEY_BYTES].decode("utf-8", "ignore")  # cut between characters
+    return key.strip("._-")
 
 
 def _unique_keys(subs: list) -> list:
-    """Give each submission a file-safe key: the student's name, then the folder, then a counter."""
+    """Give each submission a file-safe key: the student's name, then the folder, then a counter.
+
+    Keys differ even ignoring case, as file names do on macOS and Windows."""
     seen = set()
     for s in subs:
-        base = _slug(s.student) or _slug(s.submission) or "submission"
+        base = file_key(s.student) or file_key(s.submission) or "submission"
         key, n = base, 2
-        if key in seen and _slug(s.submission):
-            key = f"{base}-{_slug(s.submission)}"
-        while key in seen:
+        if key.casefold() in seen and file_key(s.submission):
+            key = f"{base}-{file_key(s.submission)}"
+        while key.casefold() in seen:
             key, n = f"{base}-{n}", n + 1
         s.key = key
-        seen.add(key)
+        seen.add(key.casefold())
     return subs
 
 
@@ -131,8 +165,9 @@ def discover(folder, exclude=(), warn=print_warning) -> list:
             continue
         if meta and e.name not in meta:
             warn(f"{e.name} is not in {METADATA}; naming it by its folder")
-        student, sid, email = meta.get(e.name, (e.name if e.is_dir() else e.stem, "", ""))
-        subs.append(Submission(student, e, e.name, sid, email))
+        members = meta.get(e.name) or [Member(e.name if e.is_dir() else e.stem)]
+        subs.append(Submission(" + ".join(m.name for m in members), e, e.name, ";".join(m.sid for m in members),
+                               ";".join(m.email for m in members), members=members))
     if skipped:
         warn(f"skipped {len(skipped)} entries of {folder} that are neither folders nor zips: "
              + ", ".join(skipped[:5]) + (" ..." if len(skipped) > 5 else ""))

@@ -67,6 +67,7 @@ def _warm_up(bundle, visibilities) -> None:
 def _serve(bundle, subs, visibilities, task_fd: int, result_fd: int) -> None:
     """A worker's life: grade each submission whose index arrives on `task_fd`; return at EOF."""
     from .grade import grade_path  # looked up in the worker, so that a replaced one takes effect
+    from .submission import describe
 
     reaper._state["subreaper"] = None  # the cached answer came through fork; the kernel flag did not
     reaper.become_subreaper()
@@ -79,6 +80,12 @@ def _serve(bundle, subs, visibilities, task_fd: int, result_fd: int) -> None:
             except Exception:
                 logs.append(traceback.format_exc())
                 msg = {"i": i, "error": "the grader failed on this submission (see batch.log)"}
+            if "results" in msg:  # what was found, for the reason grades.csv gives a zero (one more unzip)
+                try:
+                    found = describe(subs[i].path, bundle.spec.files)
+                    msg["results"].setdefault("extra_data", {})["submission"] = found
+                except Exception:
+                    logs.append(traceback.format_exc())
             msg.update(log=logs, elapsed=time.monotonic() - start)
             _send(result_fd, msg)
 

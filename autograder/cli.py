@@ -4,9 +4,10 @@
     autograder starter [NAME ...] [--check]
     autograder notebooks [NAME ...] [--check] [--figures DIR]
     autograder build [NAME ...] [--out DIR] [--jobs N]
-    autograder grade NAME PATH [--json FILE] [--public-only] [--bundle DIR]
+    autograder grade NAME PATH [--json FILE] [--public-only] [--bundle DIR] [--verbose]
     autograder grade-batch NAME DIR --out OUT [--jobs N] [--force] [--timeout S] [--public-only] [--bundle DIR]
-                           [--due ISO8601]
+                           [--due ISO8601] [--progress]
+    autograder report OUT
     autograder gradescope [--root DIR]          (what run_autograder calls)
 """
 
@@ -117,6 +118,7 @@ def _load_bundle(args, repo_name):
 def cmd_grade(args) -> int:
     from .grade import grade_path
     from .results import format_table, write_json_atomic
+    from .submission import locate
 
     path = Path(args.path)
     if not path.exists():
@@ -124,9 +126,10 @@ def cmd_grade(args) -> int:
     bundle = _load_bundle(args, args.name)
     if bundle.spec.name != args.name:
         raise AutograderError(f"the bundle is for '{bundle.spec.name}', not '{args.name}'")
+    locate(path, bundle.spec.files).cleanup()  # a submission that cannot be read (a broken zip): one line, exit 2
     visibilities = ("public",) if args.public_only else bundle.visibilities()
     report = grade_path(bundle, path, visibilities)
-    print(format_table(report))
+    print(format_table(report, verbose=args.verbose))
     if args.json:
         write_json_atomic(args.json, report.to_gradescope())
         print(f"wrote {args.json}")
@@ -134,13 +137,14 @@ def cmd_grade(args) -> int:
 
 
 def cmd_grade_batch(args) -> int:
-    from .batch import grade_batch, summary
+    from .batch import check_timeout, grade_batch, summary
 
+    if args.jobs is not None and args.jobs < 1:
+        raise AutograderError(f"--jobs {args.jobs}: give at least 1 worker")
+    check_timeout(args.timeout)
     bundle = _load_bundle(args, args.name)
     if bundle.spec.name != args.name:
         raise AutograderError(f"the bundle is for '{bundle.spec.name}', not '{args.name}'")
-    if args.jobs is not None and args.jobs < 1:
-        raise AutograderError(f"--jobs {args.jobs}: give at least 1 worker")
     due = None
     if args.due:
         from .policy import parse_time
@@ -150,11 +154,30 @@ def cmd_grade_batch(args) -> int:
         except ValueError as e:
             raise AutograderError(f"--due: {e}") from None
     visibilities = ("public",) if args.public_only else None
-    rows = grade_batch(bundle, Path(args.dir), Path(args.out), jobs=args.jobs, force=args.force,
-                       visibilities=visibilities, timeout=args.timeout, due=due)
+    out = Path(args.out)
+    rows = grade_batch(bundle, Path(args.dir), out, jobs=args.jobs, force=args.force, visibilities=visibilities,
+                       timeout=args.timeout, due=due, progress=True if args.progress else None)
     print(summary(rows, bundle.spec))
-    print(f"wrote {Path(args.out) / 'grades.csv'}, {Path(args.out) / 'histogram.png'} and "
-          f"{Path(args.out) / 'results'}/<student>.json")
+    print(f"wrote {out / 'report.html'}, {out / 'grades.csv'}, {out / 'tests.csv'}, {out / 'diagnoses.csv'}, "
+          f"{out / 'histogram.png'} and {out / 'results'}/<student>.json")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .outcomes import load
+    from .report import write_report
+
+    out = Path(args.out)
+    results = out / "results"
+    if not results.is_dir():
+        raise AutograderError(f"{results}: no such folder (give the --out folder of a grade-batch run)")
+    found = load(results)
+    if not found:
+        raise AutograderError(f"{results} holds no results files (run grade-batch with --out {out} first)")
+    report = write_report(out, found)
+    print(f"{len(found)} submissions, mean {report.stat('mean'):.2f} of {report.max_score:g}, "
+          f"{len(report.diagnoses)} diagnoses")
+    print(f"wrote {out / 'report.html'}, {out / 'tests.csv'} and {out / 'diagnoses.csv'}")
     return 0
 
 
@@ -192,11 +215,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", metavar="FILE", help="also write Gradescope results.json content to FILE")
     s.add_argument("--public-only", action="store_true", help="run only public cases (what the self-check sees)")
     s.add_argument("--bundle", metavar="DIR", help="grade with a built bundle folder instead of the repository")
+    s.add_argument("--verbose", "-v", action="store_true", help="print each failed test's whole message, not its first line")
     s.set_defaults(func=cmd_grade)
     s = sub.add_parser("grade-batch", help="grade a folder of submissions in parallel into OUT (resumable)")
     s.add_argument("name", metavar="NAME")
     s.add_argument("dir", metavar="DIR", help="one folder or .zip per student, or an unzipped Gradescope export")
-    s.add_argument("--out", required=True, metavar="OUT", help="results/, grades.csv and histogram.png go here")
+    s.add_argument("--out", required=True, metavar="OUT",
+                   help="results/, grades.csv, report.html, tests.csv, diagnoses.csv and histogram.png go here")
     s.add_argument("--jobs", type=int, metavar="N", help="submissions graded at once (default: the number of CPUs)")
     s.add_argument("--force", action="store_true", help="regrade submissions that already have results in OUT")
     s.add_argument("--timeout", type=float, metavar="S",
@@ -205,7 +230,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--bundle", metavar="DIR", help="grade with a built bundle folder instead of the repository")
     s.add_argument("--due", metavar="ISO8601", help="due date with its offset, e.g. 2026-05-17T23:59:00-04:00: apply "
                                                    "the assignment's late policy to the export's submission times")
+    s.add_argument("--progress", action="store_true",
+                   help="show the progress bar even when stderr is not a terminal (a log file, CI)")
     s.set_defaults(func=cmd_grade_batch)
+    s = sub.add_parser("report", help="write OUT/report.html, tests.csv and diagnoses.csv from the results in OUT/results")
+    s.add_argument("out", metavar="OUT", help="the --out folder of a grade-batch run")
+    s.set_defaults(func=cmd_report)
     s = sub.add_parser("gradescope", help="grade ROOT/submission into ROOT/results/results.json (run_autograder)")
     s.add_argument("--root", default="/autograder")
     s.set_defaults(func=cmd_gradescope)

@@ -135,8 +135,9 @@ def write_json_atomic(path, data: dict) -> None:
         raise
 
 
-def format_table(report: Report, width: int = 100) -> str:
-    """A plain-text table: one row a test, then per-function totals and the score."""
+def format_table(report: Report, width: int = 100, verbose: bool = False) -> str:
+    """A plain-text table: one row a test (under a failed one, the first line of its message, or
+    with `verbose` the whole message), then the notes and the score."""
     rows = []
     name_w = min(max((len(r.test.name) for r in report.results), default=10), width - 24)
     for r in report.results:
@@ -144,7 +145,9 @@ def format_table(report: Report, width: int = 100) -> str:
         name = r.test.name if len(r.test.name) <= name_w else r.test.name[: name_w - 3] + "..."
         points = "advisory" if getattr(r.test, "advisory", False) else f"{min(r.score, r.max_score):>5g} / {r.max_score:<5g}"
         rows.append(f"{mark}  {name:<{name_w}}  {points}")
-        if not r.passed and r.output:
+        if not r.passed and r.output and verbose:
+            rows += ["      " + line for line in r.output.strip().splitlines()]
+        elif not r.passed and r.output:
             first = r.output.strip().splitlines()[0]
             rows.append("      " + (first if len(first) <= width - 6 else first[: width - 9] + "..."))
     rows.append("")

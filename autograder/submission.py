@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .errors import SubmissionError
 
-__all__ = ["Located", "locate", "unpack_zip", "MAX_UNPACKED_MB", "MAX_MEMBERS"]
+__all__ = ["Located", "locate", "describe", "unpack_zip", "MAX_UNPACKED_MB", "MAX_MEMBERS"]
 
 MAX_UNPACKED_MB = 100
 MAX_MEMBERS = 5000
@@ -123,6 +123,23 @@ def locate(path, expected) -> Located:
                       if not any(part in _IGNORED for part in p.relative_to(root).parts)})
     notes += _missing_notes(missing, present)
     return Located(files, missing, notes, tmpdir)
+
+
+def describe(path, expected) -> dict:
+    """What a batch records about a submission besides its grade, as plain data for results.json:
+    `problem`, why it cannot be read at all (a broken zip, a stray file; "" when it can);
+    `missing`, the expected files it lacks; `files`, how many files it holds (0: empty);
+    `notes`, what the student is told about missing files."""
+    try:
+        located = locate(Path(path), expected)
+    except SubmissionError as e:
+        return {"problem": str(e), "missing": list(expected), "files": 0, "notes": []}
+    try:
+        root = Path(located.tmpdir) if located.tmpdir else Path(path)
+        files = sum(1 for p in root.rglob("*") if p.is_file()) if root.is_dir() else 1
+        return {"problem": "", "missing": list(located.missing), "files": files, "notes": list(located.notes)}
+    finally:
+        located.cleanup()
 
 
 def _suggest(name: str, expected) -> str:

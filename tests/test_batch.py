@@ -13,8 +13,10 @@ import pytest
 
 from autograder import grade, reaper
 from autograder.batch import discover, grade_batch, summary
+from autograder.batch_inputs import Member, file_key
 from autograder.bundle import Bundle
 from autograder.cli import main
+from autograder.errors import AutograderError
 
 from conftest import ROOT
 
@@ -85,6 +87,27 @@ def test_discover_gives_every_submission_its_own_results_file(tmp_path):
     assert all(k and "/" not in k and " " not in k for k in keys)
 
 
+@pytest.mark.parametrize("name, key", [
+    ("Zoë Ní Bhriain", "Zoë_Ní_Bhriain"), ("李雷", "李雷"), ("हिन्दी नाम", "हिन्दी_नाम"),  # marks kept: still readable
+    ("Ze\u0301lia", "Zélia"),  # composed to NFC
+    ("../../etc/passwd", "etc_passwd"), ("a\\b:c", "a_b_c"), ("tab\there\nnew\x00line", "tab_here_new_line"),
+    ("\u202eexe.txt", "exe.txt"), ("zero\u200bwidth", "zero_width"), (".hidden", "hidden"), ("///", ""),
+])
+def test_file_keys_keep_names_readable_and_safe(name, key):
+    assert file_key(name) == key
+
+
+def test_file_keys_fit_a_file_name_and_differ_ignoring_case(tmp_path):
+    long = file_key("Ã" * 300)
+    assert len(long.encode()) <= 120 and set(long) == {"Ã"}
+    for name in ("Zoë", "zoë", "ZOË"):
+        (tmp_path / name).mkdir()
+    keys = [s.key for s in discover(tmp_path, warn=lambda m: None)]
+    assert len({k.casefold() for k in keys}) == 3
+    for k in keys:
+        (tmp_path / f"{k}.json").write_text("{}")  # each is a file name the file system takes
+
+
 METADATA = """\
 submission_111:
   :submitters:
@@ -121,6 +144,10 @@ def test_a_gradescope_export_names_students_from_its_metadata(tmp_path):
         ("Alan Turing + Grace Hopper", "0002;0003", "alan@example.edu;grace@example.edu", "submission_222"),
         ("submission_333", "", "", "submission_333")]
     assert subs[1].key == "Alan_Turing_Grace_Hopper"
+    assert subs[1].members == [Member("Alan Turing", "0002", "alan@example.edu"),
+                               Member("Grace Hopper", "0003", "grace@example.edu")]
+    assert subs[1].group == "Alan Turing + Grace Hopper" and subs[0].group == ""
+    assert subs[2].members == [Member("submission_333")]
     assert warnings == ["submission_333 is not in submission_metadata.yml; naming it by its folder"]
     # The unzipped export's own top folder is looked into.
     assert [s.student for s in discover(tmp_path, warn=lambda m: None)][:1] == ["Ada Lovelace"]
@@ -264,18 +291,30 @@ def test_the_command_grades_a_gradescope_export(quick_bundle, tmp_path, capsys):
     (export / "submission_metadata.yml").write_text(METADATA)
     out = tmp_path / "out"
     code = main(["grade-batch", "rnn", str(export), "--out", str(out), "--jobs", "2",
-                 "--bundle", str(quick_bundle.root)])
+                 "--bundle", str(quick_bundle.root), "--progress"])
     assert code == 0
-    printed = capsys.readouterr().out
+    captured = capsys.readouterr()
+    printed = captured.out
+    assert "grading rnn: 100%" in captured.err  # the bar, although stderr is no terminal here
     spec = quick_bundle.spec
     assert "rnn: 2 submissions (2 graded now, 0 from earlier runs)" in printed and "full marks: 1" in printed
     table = read_csv(out / "grades.csv")
     assert float(table["Ada Lovelace"]["score"]) == spec.max_score
     assert table["Ada Lovelace"]["sid"] == "0001" and table["Ada Lovelace"]["submission"] == "submission_111"
-    pair = table["Alan Turing + Grace Hopper"]
-    assert float(pair["score"]) == spec.max_score - points(spec, lambda t: t.module == "captioning_rnn")
+    assert table["Ada Lovelace"]["group"] == ""
+    # A group submission: a row for each student, the same score and tests, the group named.
+    assert set(table) == {"Ada Lovelace", "Alan Turing", "Grace Hopper"}
+    alan, grace = table["Alan Turing"], table["Grace Hopper"]
+    assert float(alan["score"]) == spec.max_score - points(spec, lambda t: t.module == "captioning_rnn")
+    assert (alan["sid"], alan["email"], grace["sid"], grace["email"]) == ("0002", "alan@example.edu", "0003",
+                                                                          "grace@example.edu")
+    assert {k: v for k, v in alan.items() if k not in ("student", "sid", "email")} == {
+        k: v for k, v in grace.items() if k not in ("student", "sid", "email")}
+    assert alan["group"] == "Alan Turing + Grace Hopper" and alan["submission"] == "submission_222"
+    assert "2 submissions (2 graded now, 0 from earlier runs), 3 students" in printed
     assert sorted(p.name for p in (out / "results").iterdir()) == ["Ada_Lovelace.json", "Alan_Turing_Grace_Hopper.json"]
     assert (out / "histogram.png").read_bytes()[:8] == PNG
+    assert all((out / f).is_file() for f in ("report.html", "tests.csv", "diagnoses.csv"))
 
 
 def test_the_command_refuses_a_missing_folder_and_a_bad_job_count(tmp_path, bundles, capsys):
@@ -361,3 +400,37 @@ def test_grade_batch_refuses_a_due_date_it_cannot_read(tmp_path, bundles, capsys
     assert main(["grade-batch", "rnn", str(tmp_path), "--out", str(tmp_path / "o"), "--due", due,
                  "--bundle", bundle]) == 2
     assert says in capsys.readouterr().err
+@pytest.mark.parametrize("value", ["0", "-5", "nan", "inf"])
+def test_the_command_refuses_a_timeout_that_is_not_a_positive_number(value, tmp_path, bundles, capsys):
+    assert main(["grade-batch", "rnn", str(tmp_path), "--out", str(tmp_path / "o"), "--timeout", value,
+                 "--bundle", str(bundles("rnn").root)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"autograder: --timeout {value}") and "positive number of seconds" in err
+    assert not (tmp_path / "o").exists()
+    with pytest.raises(AutograderError, match="positive number"):
+        grade_batch(bundles("rnn"), tmp_path, tmp_path / "o", timeout=0)
+
+
+def test_every_zero_gets_a_reason_in_grades_csv_and_the_summary(bundles, tmp_path):
+    root = tmp_path / "submissions"
+    (root / "empty").mkdir(parents=True)
+    (root / "corrupt.zip").write_bytes(b"PK\x03\x04 cut short")
+    submission(root / "syntax", {"rnn_layers.py": ("def sigmoid(x):", "def sigmoid(x)")})
+    submission(root / "half")
+    (root / "half" / "captioning_rnn.py").rename(root / "half" / "captioning-rnn.py")
+    spec = bundles("rnn").spec
+    rows = grade_batch(bundles("rnn"), root, tmp_path / "out", jobs=2, progress=False)
+    table = read_csv(tmp_path / "out" / "grades.csv")
+    assert {name: float(row["score"]) for name, row in table.items()} == {
+        "empty": 0, "corrupt": 0, "syntax": 0, "half": spec.max_score - points(spec, lambda t: t.module == "captioning_rnn")}
+    assert table["empty"]["error"] == "empty submission: it holds no files (expected rnn_layers.py, captioning_rnn.py)"
+    assert table["corrupt"]["error"].startswith("corrupt.zip is not a valid zip file")
+    assert table["syntax"]["error"].startswith("scored 0: all tests failed (import error: SyntaxError); first: ")
+    assert "rnn_layers.py line 213" in table["syntax"]["error"]
+    assert table["half"]["error"] == ("Missing file: captioning_rnn.py (found: captioning-rnn.py, rnn_layers.py). "
+                                      "A file named captioning-rnn.py was found: rename it to captioning_rnn.py.")
+    text = summary(rows, spec)
+    assert "  zero (3), with the reason grades.csv gives:" in text.splitlines()
+    for name, entry in (("empty", "empty"), ("corrupt", "corrupt.zip"), ("syntax", "syntax")):
+        why = table[name]["error"].removeprefix("scored 0: ")
+        assert f"    scored 0: {name} ({entry}): {why}" in text.splitlines(), text

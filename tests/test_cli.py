@@ -90,3 +90,31 @@ def test_outside_a_repository_the_error_says_what_is_needed(tmp_path, capsys, mo
     monkeypatch.delenv("AUTOGRADER_REPO", raising=False)
     assert main(["list"]) == 2
     assert "no course repository found" in capsys.readouterr().err
+
+
+def test_grade_of_a_corrupt_zip_is_one_line_and_exit_code_2(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    bad = tmp_path / "hw.zip"
+    bad.write_bytes(b"PK\x03\x04 cut short")
+    assert main(["grade", "rnn", str(bad), "--json", str(tmp_path / "r.json")]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and not (tmp_path / "r.json").exists()
+    assert captured.err.count("\n") == 1 and captured.err.startswith("autograder: hw.zip is not a valid zip file")
+
+
+def test_grade_verbose_prints_each_failed_tests_whole_message(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    sub = tmp_path / "sub"
+    shutil.copytree(ROOT / "solutions" / "rnn", sub)
+    layers = sub / "rnn_layers.py"
+    layers.write_text(layers.read_text().replace("db = da.sum(axis=0)", "db = da.mean(axis=0)", 1))
+    assert main(["grade", "rnn", str(sub), "--json", str(tmp_path / "r.json"), "--verbose"]) == 0
+    verbose = capsys.readouterr().out.splitlines()
+    assert main(["grade", "rnn", str(sub)]) == 0
+    short = capsys.readouterr().out.splitlines()
+    failed = [t for t in json.loads((tmp_path / "r.json").read_text())["tests"] if t["status"] == "failed"]
+    lines = [line for t in failed for line in t["output"].strip().splitlines()]
+    assert failed and len(lines) > len(failed)  # the messages have more than their first line
+    assert all("      " + line in verbose for line in lines)
+    assert not all("      " + line in short for line in lines)
+    assert any(line.startswith("      Diagnosis: ") for line in verbose)
