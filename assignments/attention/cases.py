@@ -233,9 +233,9 @@ def _toy_task():
     return module
 
 
-def train(rng, kind, steps, seed):
-    """Initial weights (the contract's initialisation drawn with numpy, float64) and the first
-    `steps` batches that toy_task.train(..., seed=seed) draws from the training split, stacked:
+def train(rng, kind, steps, seed, batch_size):
+    """Initial weights (the contract's initialisation drawn with numpy, float64) and `steps`
+    batches of `batch_size` training dates as toy_task.batches(..., seed) draws them, stacked:
     batch_src (steps * batch_size, SRC_LEN), batch_tgt (steps * batch_size, TGT_LEN)."""
     toy = _toy_task()
     cfg = toy.MODEL_CONFIG
@@ -259,7 +259,7 @@ def train(rng, kind, steps, seed):
     p["out_b"] = np.zeros(Vt)
     out = dict(p)
     train_src, train_tgt, _, _ = toy.make_splits()
-    drawn = list(toy.batches(train_src, train_tgt, toy.TRAIN_CONFIG["batch_size"], steps, seed))
+    drawn = list(toy.batches(train_src, train_tgt, batch_size, steps, seed))
     out["batch_src"] = np.concatenate([b[0].numpy() for b in drawn]).astype(np.int64)
     out["batch_tgt"] = np.concatenate([b[1].numpy() for b in drawn]).astype(np.int64)
     return out

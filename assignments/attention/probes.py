@@ -211,15 +211,16 @@ def forward_default_meta(m, c, p):
 
 
 def train_toy(m, c, p):
-    """toy_task.fit, the loop of toy_task.train, from the case's initial weights (loaded by name,
-    strictly) on the case's batches (those toy_task.train draws first with the case's seed), in
-    float64 like every other probe: one loss per step, compared step by step with the reference's.
-    (In float32, Adam turns rounding noise in near-zero gradients into whole steps of size lr.)"""
+    """toy_task.fit, the loop of toy_task.train (Adam, clipping, TRAIN_CONFIG's learning rate),
+    from the case's initial weights (loaded by name, strictly) on the case's batches (drawn by
+    toy_task.batches), in float64 like every other probe: one loss per step, compared step by step
+    with the reference's. (In float32, Adam turns rounding noise in near-zero gradients into whole
+    steps of size lr.)"""
     import toy_task
 
     model = toy_task.make_model(m, p["kind"], seed=0).double()
     model.load_state_dict({n: _t(c[n]) for n in SEQ2SEQ_PARAMS if n in c}, strict=True)
-    size = toy_task.TRAIN_CONFIG["batch_size"]
+    size = p["batch_size"]
     batches = zip(_t(c["batch_src"]).split(size), _t(c["batch_tgt"]).split(size))
     return {"losses": np.asarray(toy_task.fit(model, batches), dtype=np.float64)}
 

@@ -204,10 +204,10 @@ def _lm_task():
     return module
 
 
-def lm_train(rng, seed, steps):
+def lm_train(rng, seed, steps, batch_size):
     """Initial weights of lm_task's model (float64, by state_dict name): embeddings N(0, 1),
-    weights N(0, 1/fan_in), biases 0, LayerNorms 1 and 0; and the exact sinusoid table. `seed`
-    and `steps` are arguments of lm_task.train (its batches and schedule)."""
+    weights N(0, 1/fan_in), biases 0, LayerNorms 1 and 0; and the exact sinusoid table. `seed`,
+    `steps` and `batch_size` are arguments of lm_task.train (its batches and schedule)."""
     task = _lm_task()
     cfg = task.CONFIG
     V, E, F = len(task.load_data(str(HERE / "sonnets.txt"))[0]), cfg.embed_dim, 4 * cfg.embed_dim

@@ -356,13 +356,18 @@ def lm_length(m, c, p):
 
 
 def lm_train(m, c, p):
-    """`steps` steps of lm_task.train (its batches, Adam and learning-rate schedule, seeded by the
-    case) from the case's initial weights, loaded by name (strict), with the exact sinusoid table,
-    in float64 like every other probe; dropout is off (lm_task.CONFIG.dropout = 0). One loss per
-    step, compared step by step with the reference's. (In float32, Adam turns rounding noise in
-    near-zero gradients into whole steps of size lr, and the runs part after a few steps.)"""
+    """`steps` steps of lm_task.train (its random windows, Adam and learning-rate schedule, seeded
+    by the case; `batch_size` windows a step) from the case's initial weights, loaded by name
+    (strict), with the exact sinusoid table, in float64 like every other probe; dropout is off
+    (lm_task.CONFIG.dropout = 0). One loss per step, compared step by step with the reference's.
+    (In float32, Adam turns rounding noise in near-zero gradients into whole steps of size lr, and
+    two correct runs part after a few steps.)"""
+    import dataclasses
+
     import lm_task
 
     model = _prepare(lm_task.build_model(m, seed=p["seed"]), c, "TransformerLM")
     _set_pe(model, c, "positional_encoding.pe")
-    return {"losses": np.asarray(lm_task.train(model, steps=p["steps"], seed=p["seed"]), dtype=np.float64)}
+    config = dataclasses.replace(lm_task.CONFIG, batch_size=p["batch_size"])
+    losses = lm_task.train(model, steps=p["steps"], config=config, seed=p["seed"])
+    return {"losses": np.asarray(losses, dtype=np.float64)}
