@@ -106,7 +106,10 @@ def compare_trajectory(name: str, got: np.ndarray, exp: np.ndarray, rtol: float,
     with np.errstate(invalid="ignore", over="ignore"):
         ok = np.abs(g[:n] - e[:n]) <= atol + rtol * np.abs(e[:n])
     bad = np.flatnonzero(~ok)
-    before = lambda k: f"steps 1 to {k} match" if k > 1 else ("step 1 matches" if k == 1 else "no step matches")  # noqa: E731
+
+    def before(k: int) -> str:
+        return f"steps 1 to {k} match" if k > 1 else ("step 1 matches" if k == 1 else "no step matches")
+
     if bad.size == 0:
         if g.shape[0] == steps:
             return None

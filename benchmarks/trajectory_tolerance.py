@@ -51,8 +51,10 @@ REWRITES = {
          "e = (scores - scores.amax(-1, keepdim=True)).exp()\n"
          "        weights = self.attn_drop(e / e.sum(-1, keepdim=True))  # (N, H, S, T)"),
         ("LayerNorm through torch.var and a division", "transformer_layers.py",
-         "var = (xc * xc).mean(dim=-1, keepdim=True)  # (..., 1)\n        return xc * torch.rsqrt(var + self.eps)",
-         "var = x.var(dim=-1, unbiased=False, keepdim=True)  # (..., 1)\n        return xc / torch.sqrt(var + self.eps)"),
+         "var = (xc * xc).mean(dim=-1, keepdim=True)  # (..., 1)\n"
+         "        return xc * torch.rsqrt(var + self.eps)",
+         "var = x.var(dim=-1, unbiased=False, keepdim=True)  # (..., 1)\n"
+         "        return xc / torch.sqrt(var + self.eps)"),
     ],
     "attention": [
         ("gates from one concatenated product", "attention.py",
@@ -119,7 +121,11 @@ def zero_gradients(name):
     def before(model):
         if name == "rnn":
             loss = model.loss
-            model.loss = lambda f, c: (lambda out: (out[0], {k: np.zeros_like(v) for k, v in out[1].items()}))(loss(f, c))
+
+            def zero_loss(features, captions):
+                value, grads = loss(features, captions)
+                return value, {k: np.zeros_like(g) for k, g in grads.items()}
+            model.loss = zero_loss
         else:
             for p in model.parameters():
                 p.register_hook(lambda g: g * 0)

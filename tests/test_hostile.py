@@ -499,7 +499,8 @@ def test_a_captioning_model_with_zero_gradients_cannot_earn_the_training_points(
     then a loss that falls to nothing. Step 1 matches the reference either way, and the training
     test fails at step 2, where the first update shows (a check of the first loss and a bound on the
     last would have passed the forged run); its gradient tests fail too, and nothing else."""
-    files = submission(tmp_path, f"\n_FORGE_TRAJECTORY = {forge}\n" + snippet("zero_gradients"), fname="captioning_rnn.py")
+    files = submission(tmp_path, f"\n_FORGE_TRAJECTORY = {forge}\n" + snippet("zero_gradients"),
+                       fname="captioning_rnn.py")
     training = training_test(rnn.spec)
     gradients = pick(rnn.spec, "CaptioningRNN", kinds=("gradients",))
     ids = training | gradients | pick(rnn.spec, "CaptioningRNN", kinds=("outputs",))
