@@ -235,8 +235,8 @@ def _student_readme(spec) -> str:
     rows = [f"| `{graded}` | {pub:g} | {hid:g} |" for graded, (pub, hid) in _points_by_target(spec).items()]
     local = ""
     if spec.local_checks:
-        local = (f"\n`pytest` also runs {', '.join(f'`{f}`' for f in spec.local_checks)}: longer checks for your own "
-                 "machine (such as a full training run), not part of your grade.\n")
+        local = (f"\n`pytest` also runs {', '.join(f'`{f}`' for f in spec.local_checks)}: longer checks for your\n"
+                 "own machine (such as a full training run), not part of your grade.\n")
     return _render("STUDENT_README.md", title=spec.title, name=spec.name,
                    files=", ".join(f"`{f}`" for f in spec.files), points_table="\n".join(rows),
                    total=f"{spec.max_score:g}", local_checks=local)
