@@ -110,6 +110,8 @@ def _record(bundle_dir: Path, spec, inputs: dict, files: dict, visibilities, tes
                         raise BuildError(f"{spec.name}: the reference fails test '{test.name}' on the "
                                          f"{case.describe()}: {describe_failure(reply, test)}\n{child.printed()}")
                     got = diagnosable(ctx)
+                    if strict:
+                        _check_named_outputs(spec, test, case, got)
                     for name, arr in (got or {}).items():
                         out[output_key(test.id, case.name, name)] = arr
                     if child.dead:  # a later case needs a live child
@@ -120,6 +122,21 @@ def _record(bundle_dir: Path, spec, inputs: dict, files: dict, visibilities, tes
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return out
+
+
+def _check_named_outputs(spec, test, case, got: dict) -> None:
+    """What a test names (`outputs:`, `trajectory:`) must be among the reference's outputs: a name
+    without a reference value would compare nothing, and a property test would pass on its judge."""
+    missing = [k for k in test.outputs if k not in got]
+    if missing:
+        raise BuildError(f"{spec.name}: test '{test.name}' names the output(s) {', '.join(missing)}, which the "
+                         f"reference's probe {test.probe} does not return on the {case.describe()} "
+                         f"(it returns {', '.join(sorted(got)) or 'nothing'})")
+    steps = got.get(test.trajectory) if test.trajectory else None
+    if test.trajectory and (steps is None or steps.ndim != 1 or steps.dtype.kind != "f" or len(steps) < 2):
+        raise BuildError(f"{spec.name}: test '{test.name}': the trajectory '{test.trajectory}' must be a 1-d "
+                         f"float array of at least two steps; the reference returned "
+                         f"{'nothing' if steps is None else f'{steps.dtype} of shape {steps.shape}'}")
 
 
 def _record_mutants(bundle_dir, spec, inputs, expected, repo, name, visibilities) -> tuple[dict, dict]:
@@ -251,9 +268,13 @@ def _student_readme(spec) -> str:
                      "arrays it was given unchanged): they are reported passed or failed, but carry no points.")
     if policy:
         notes.append(policy)
+    local = ""
+    if spec.local_checks:
+        local = (f"\n`pytest` also runs {', '.join(f'`{f}`' for f in spec.local_checks)}: longer checks for your\n"
+                 "own machine (such as a full training run), not part of your grade.\n")
     return _render("STUDENT_README.md", title=spec.title, name=spec.name,
                    files=", ".join(f"`{f}`" for f in spec.files), points_table="\n".join(rows),
-                   total=f"{spec.max_score:g}",
+                   total=f"{spec.max_score:g}", local_checks=local,
                    notes="".join(f"\n{textwrap.fill(p, 96)}\n" for n in notes for p in n.split("\n\n")))
 
 
@@ -300,7 +321,7 @@ def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, P
         starter.update(tree_entries(tmp / "selfcheck", "selfcheck"))
         for fname in spec.files:
             starter[fname] = stubs / fname
-        for fname in spec.support:
+        for fname in spec.support + spec.local_checks:
             starter[fname] = repo.assignment_dir(name) / fname
         starter["conftest.py"] = _render("conftest.py.tmpl").encode()
         starter["test_selfcheck.py"] = _render("test_selfcheck.py.tmpl").encode()

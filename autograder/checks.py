@@ -1,14 +1,20 @@
 """The four kinds of check. Each judges one case, in the grader, on plain arrays.
 
-- outputs:   every output against the reference, with the test's tolerance;
+- outputs:   every output (or those named in `outputs:`) against the reference, with the test's
+             tolerance; a `trajectory:` output (one value per step) is compared step by step;
 - gradients: the backward outputs against the reference, then against central differences of
              the student's own forward pass (when the test names a forward probe);
-- unchanged: the call's results (`result:*` outputs) match the reference, the probe's inputs are
+- unchanged: the outputs named in `outputs:` match the reference, then the probe's inputs are
              bit-for-bit what was sent, and every `X.before` output equals its `X.after` (for
              caches and other state the probe snapshots);
-- property:  the outputs have the reference's names and shapes, those named in `outputs:` match
-             the reference, then a function of the assignment's verify.py judges them (weights
-             sum to 1, a loss below a bound, ...).
+- property:  the outputs named in `outputs:` match the reference, every other output has the
+             reference's name and shape, then a function of the assignment's verify.py judges them
+             (weights sum to 1, permuted inputs give permuted outputs, ...).
+
+The scoring rule: a case passes only on outputs that match reference values computed at build
+time on inputs the grader chose. What the child merely reports (an input it says it left alone,
+a flag, a banned call) is judged after that and can only fail the case, never pass it; the spec
+loader refuses a property or unchanged test that names no reference-compared outputs.
 
 A check returns None when the case passes, or one message for the student.
 """
@@ -17,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .compare import compare, same_bits
+from .compare import compare, compare_trajectory, same_bits
 from .failures import Failure, describe_failure, reply_failure
 from .gradcheck import ForwardFailed, GradChecker
 
@@ -105,7 +111,14 @@ def diagnosable(ctx) -> dict | None:
 
 
 def _select(expected: dict, wanted) -> dict:
-    return {k: v for k, v in expected.items() if not wanted or k in wanted}
+    """The reference values of the outputs `wanted` (all of them when it is empty). A named output
+    without a reference value is the bundle's fault, never a pass."""
+    if not wanted:
+        return dict(expected)
+    missing = [k for k in wanted if k not in expected]
+    if missing:
+        raise LookupError(f"the bundle holds no reference value for the output(s) {', '.join(missing)}")
+    return {k: expected[k] for k in wanted}
 
 
 def _compare_all(ctx, got: dict, expected: dict, label=lambda k: k) -> str | None:
@@ -121,7 +134,10 @@ def _compare_all(ctx, got: dict, expected: dict, label=lambda k: k) -> str | Non
             continue
         if got[name].shape != exp.shape:
             kinds.add("shape")
-        problem = compare(label(name), got[name], exp, test.rtol, test.atol, test.blocks.get(name))
+        if name == test.trajectory:
+            problem = compare_trajectory(label(name), got[name], exp, test.rtol, test.atol)
+        else:
+            problem = compare(label(name), got[name], exp, test.rtol, test.atol, test.blocks.get(name))
         if problem:
             problems.append(problem)
     if not problems:
@@ -171,10 +187,9 @@ def check_unchanged(ctx: CaseContext) -> str | None:
     reply = ctx.call(ctx.test.probe, return_inputs=True)
     if reply.failure:
         return ctx.describe(reply)
-    # The probe also returns the call's results (`result:*`): they must be right, so that a child
-    # which skipped the call (or forged the probe) earns nothing for inputs it never touched.
-    results = {k: v for k, v in ctx.expected.items() if k.startswith("result:")}
-    problem = _compare_all(ctx, reply.outputs, results, label=lambda k: k[len("result:"):])
+    # The call's results must match the reference first: a child that skipped the call (or forged
+    # the probe) earns nothing for inputs it never touched.
+    problem = _compare_all(ctx, reply.outputs, _select(ctx.expected, ctx.test.outputs))
     if problem:
         return f"this test looks at the inputs once the results are right, and they are not yet: {problem}"
     for name, sent in ctx.inputs.items():
@@ -197,6 +212,11 @@ def check_property(ctx: CaseContext) -> str | None:
     reply = ctx.call(test.probe)
     if reply.failure:
         return ctx.describe(reply)
+    # Points come from these outputs only: they match the reference's on the same inputs. The
+    # judge below sees everything the child returned and can only fail the case.
+    problem = _compare_all(ctx, reply.outputs, _select(ctx.expected, test.outputs))
+    if problem:
+        return problem
     for name, exp in ctx.expected.items():
         got = reply.outputs.get(name)
         if got is None:
@@ -205,10 +225,6 @@ def check_property(ctx: CaseContext) -> str | None:
         if got.shape != exp.shape:
             ctx.kind = "shape"
             return f"'{name}' has shape {got.shape}, expected {exp.shape}"
-    if test.outputs:  # outputs the case determines (say the loss before training) must match
-        problem = _compare_all(ctx, reply.outputs, _select(ctx.expected, test.outputs))
-        if problem:
-            return problem
     judge = getattr(ctx.verify_module, test.verify, None)
     if judge is None:
         raise LookupError(f"verify function {test.verify} is missing")

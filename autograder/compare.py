@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["compare", "fmt_index", "fmt_num", "same_bits"]
+__all__ = ["compare", "compare_trajectory", "fmt_index", "fmt_num", "same_bits"]
 
 _FAMILY = {"f": "floating-point", "i": "integer", "u": "integer", "b": "boolean"}
 
@@ -89,6 +89,40 @@ def compare(name: str, got: np.ndarray, exp: np.ndarray, rtol: float, atol: floa
     return (f"{label} differs from the reference:{at(idx)}{_block(idx, exp.shape, blocks)} expected {fmt_num(e[idx])}, got {fmt_num(g[idx])} "
             f"({size}; tolerance rtol={rtol:g}, atol={atol:g}); "
             f"{count} of {g.size} entries are outside the tolerance")
+
+
+def compare_trajectory(name: str, got: np.ndarray, exp: np.ndarray, rtol: float, atol: float) -> str | None:
+    """None when `got` follows the reference trajectory `exp` (one value per step, a 1-d float array)
+    within |got - exp| <= atol + rtol * |exp| at every step; else one message naming the first step
+    where it departs (steps count from 1), both values there, and how many steps matched before."""
+    label = f"'{name}'"
+    steps = exp.shape[0]
+    if got.ndim != 1:
+        return f"{label} has shape {got.shape}, expected one value per step, shape ({steps},)"
+    if got.dtype.kind not in "fiu":
+        return f"{label} has dtype {got.dtype}, expected a floating-point array (like {exp.dtype})"
+    g, e = got.astype(np.float64), exp.astype(np.float64)
+    n = min(g.shape[0], steps)
+    with np.errstate(invalid="ignore", over="ignore"):
+        ok = np.abs(g[:n] - e[:n]) <= atol + rtol * np.abs(e[:n])
+    bad = np.flatnonzero(~ok)
+
+    def before(k: int) -> str:
+        return f"steps 1 to {k} match" if k > 1 else ("step 1 matches" if k == 1 else "no step matches")
+
+    if bad.size == 0:
+        if g.shape[0] == steps:
+            return None
+        return f"{label} has {g.shape[0]} steps, the reference {steps} ({before(n)})"
+    k = int(bad[0])
+    if not np.isfinite(g[k]):
+        what = "NaN" if np.isnan(g[k]) else "inf" if g[k] > 0 else "-inf"
+        return (f"{label} is {what} at step {k + 1} of {steps} where the reference is {fmt_num(e[k])} "
+                f"({before(k)}); look for overflow, log of 0 or division by 0, or a diverging update")
+    err = abs(g[k] - e[k])
+    size = f"relative error {err / abs(e[k]):.2e}" if abs(e[k]) > atol else f"absolute error {err:.2e}"
+    return (f"{label} departs from the reference at step {k + 1} of {steps}: got {fmt_num(g[k])}, expected "
+            f"{fmt_num(e[k])} ({size}; tolerance rtol={rtol:g}, atol={atol:g}); {before(k)}")
 
 
 def same_bits(a: np.ndarray, b: np.ndarray) -> bool:

@@ -71,4 +71,7 @@ class Repo:
                 raise SpecError(f"{folder / 'assignment.yaml'}: support: {f} is not in assignments/{name}/")
             if f in spec.files:
                 raise SpecError(f"{folder / 'assignment.yaml'}: support: {f} is also a submitted file")
+        for f in spec.local_checks:
+            if not (folder / f).is_file():
+                raise SpecError(f"{folder / 'assignment.yaml'}: local_checks: {f} is not in assignments/{name}/")
         return spec

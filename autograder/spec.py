@@ -53,6 +53,8 @@ SPEC_FIELDS = {
     "framework": Fld("str", "numpy", "numpy or torch: what the grader preloads and installs", choices=FRAMEWORKS),
     "files": Fld("files", REQUIRED, "files a student submits (python modules)"),
     "support": Fld("files", [], "files from the assignment folder shipped with both zips (data, helpers)"),
+    "local_checks": Fld("files", [], "pytest files (test_*.py) from the assignment folder shipped only in the "
+                                     "starter: checks students run themselves (a full training run), never graded"),
     "preload": Fld("names", [], "modules the grader imports before forking, so that children start warm"),
     "budget": Fld("number", 600, "seconds the whole grade may take; later tests fail with a timeout", positive=True),
     "defaults": Fld("mapping", {}, "defaults for every test (see DEFAULT_FIELDS)"),
@@ -79,7 +81,10 @@ TEST_FIELDS = {
     "timeout": Fld("number", None, "seconds for the whole test (default: defaults.timeout)", positive=True),
     "rtol": Fld("number", None, "relative tolerance (default: defaults.rtol)"),
     "atol": Fld("number", None, "absolute tolerance (default: defaults.atol)"),
-    "outputs": Fld("names", [], "outputs to compare (default: every output of the reference)"),
+    "outputs": Fld("names", [], "outputs compared with the reference (default: every output); required by "
+                                "property and unchanged tests, whose points come only from these"),
+    "trajectory": Fld("name", None, "an output holding one value per step (say a loss per training step), "
+                                    "compared step by step: a failure names the step where it departs"),
     "forward": Fld("name", None, "gradients: probe giving the outputs of the student's forward pass"),
     "upstream": Fld("mapping", {}, "gradients: output name -> case input holding its upstream gradient (null: 1)"),
     "verify": Fld("name", None, "property: function in verify.py judging the outputs (runs in the grader)"),
@@ -140,6 +145,7 @@ class Test:
     rtol: float
     atol: float
     outputs: tuple[str, ...] = ()
+    trajectory: str | None = None
     forward: str | None = None
     upstream: dict = field(default_factory=dict)
     verify: str | None = None
@@ -176,6 +182,7 @@ class Spec:
     casesets: dict
     tests: tuple[Test, ...]
     policy: Policy = Policy()
+    local_checks: tuple[str, ...] = ()
     source: str = "assignment.yaml"
     raw: dict = field(default_factory=dict, repr=False, compare=False)
 
@@ -225,6 +232,9 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
             r.fail(f"files[{i}]", f"'{f}' must be a Python module file such as layers.py")
     if not top["files"]:
         r.fail("files", "must name at least one file")
+    for i, f in enumerate(top["local_checks"]):
+        if not (f.startswith("test_") and f.endswith(".py")) or "/" in f:
+            r.fail(f"local_checks[{i}]", f"'{f}' must be a pytest file in the assignment folder, named test_*.py")
     defaults = r.mapping(top["defaults"], DEFAULT_FIELDS, "defaults")
     base_limits = r.mapping(defaults["limits"], LIMIT_FIELDS, "defaults.limits")
     for i, kind in enumerate(defaults["advisory_kinds"]):
@@ -288,6 +298,15 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
             r.fail(f"{path}.verify", "a property test needs verify: the function in verify.py that judges it")
         if t["verify"] and t["kind"] != "property":
             r.fail(f"{path}.verify", "only tests of kind 'property' take verify")
+        if t["kind"] in ("property", "unchanged") and not t["outputs"]:
+            article = "an" if t["kind"] == "unchanged" else "a"
+            r.fail(f"{path}.outputs", f"{article} {t['kind']} test earns points only from outputs that match the "
+                                      "reference; name them (outputs: [...]): what is judged besides them can only "
+                                      "fail it")
+        if t["trajectory"] and (t["kind"] not in ("outputs", "property") or
+                                (t["outputs"] and t["trajectory"] not in t["outputs"])):
+            r.fail(f"{path}.trajectory", f"'{t['trajectory']}' must be an output this test compares with the "
+                                         "reference (kind outputs or property, listed in outputs: when given)")
         pick = lambda key: defaults[key] if t[key] is None else t[key]  # noqa: E731
         advisory = t["kind"] in defaults["advisory_kinds"] if t["advisory"] is None else t["advisory"]
         if advisory and t["points"]:
@@ -297,7 +316,7 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
             id=t["id"] or f"t{i + 1:02d}", target=t["target"], title=t["title"], kind=t["kind"],
             probe=t["probe"], cases=t["cases"], points=0 if advisory else pick("points"), visibility=pick("visibility"),
             timeout=pick("timeout"), rtol=pick("rtol"), atol=pick("atol"), outputs=tuple(t["outputs"]),
-            forward=t["forward"], upstream=dict(t["upstream"]), verify=t["verify"],
+            trajectory=t["trajectory"], forward=t["forward"], upstream=dict(t["upstream"]), verify=t["verify"],
             banned=tuple(dict.fromkeys(list(defaults["banned"]) + list(t["banned"] or []))),
             limits=_limits(r, base_limits, t["limits"], f"{path}.limits"), hint=t["hint"],
             blocks=_blocks(r, t["blocks"], f"{path}.blocks"), diagnose=t["diagnose"], advisory=advisory,
@@ -314,7 +333,8 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
 
     return Spec(name=name, title=top["title"], framework=top["framework"], files=tuple(top["files"]),
                 support=tuple(top["support"]), budget=top["budget"], preload=tuple(top["preload"]), casesets=casesets,
-                tests=tuple(tests), policy=policy, source=source, raw=data)
+                tests=tuple(tests), policy=policy, local_checks=tuple(top["local_checks"]), source=source,
+                raw=data)
 
 
 def load_spec(path, solution_names: dict | None = None) -> Spec:

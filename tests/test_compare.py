@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder.compare import compare, fmt_index, fmt_num, same_bits
+from autograder.compare import compare, compare_trajectory, fmt_index, fmt_num, same_bits
 
 RTOL, ATOL = 1e-6, 1e-8
 
@@ -182,3 +182,48 @@ def test_same_bits():
     assert same_bits(np.arange(4), np.arange(4))
     assert not same_bits(np.arange(4), np.arange(4)[::-1])
     assert not same_bits(np.array([True]), np.array([1]))
+
+
+# --- trajectories: one value per step, the first departure named ---------------------------------
+
+REF_LOSSES = np.array([2.5, 2.05, 1.7, 1.2, 0.9])
+
+
+def traj(got, rtol=1e-6, atol=0.0):
+    return compare_trajectory("losses", np.asarray(got, dtype=np.float64), REF_LOSSES, rtol, atol)
+
+
+def test_a_trajectory_within_tolerance_at_every_step_matches():
+    assert traj(REF_LOSSES * (1 + 5e-7)) is None
+    assert traj(REF_LOSSES.astype(np.float32)) is None  # float32 steps against a float64 reference
+
+
+def test_the_first_step_that_departs_is_named_with_both_values():
+    got = REF_LOSSES.copy()
+    got[2:] = [2.31, 2.2, 2.1]  # stops learning after step 2
+    msg = traj(got)
+    assert msg.startswith("'losses' departs from the reference at step 3 of 5: got 2.31, expected 1.7 ")
+    assert "relative error 3.59e-01; tolerance rtol=1e-06, atol=0" in msg
+    assert msg.endswith("steps 1 to 2 match")
+
+
+def test_a_trajectory_wrong_from_the_start_says_no_step_matches():
+    msg = traj(REF_LOSSES + 1)
+    assert "at step 1 of 5: got 3.5, expected 2.5" in msg and msg.endswith("no step matches")
+    assert traj(np.r_[REF_LOSSES[:1], REF_LOSSES[1:] + 1]).endswith("step 1 matches")
+
+
+def test_a_diverging_trajectory_names_the_step_of_the_first_nan():
+    got = REF_LOSSES.copy()
+    got[3:] = np.nan
+    msg = traj(got)
+    assert msg.startswith("'losses' is NaN at step 4 of 5 where the reference is 1.2 (steps 1 to 3 match)")
+    assert "diverging update" in msg
+
+
+def test_a_trajectory_of_the_wrong_length_or_shape_is_refused():
+    assert traj(REF_LOSSES[:3]) == "'losses' has 3 steps, the reference 5 (steps 1 to 3 match)"
+    assert traj(np.r_[REF_LOSSES, 0.5]) == "'losses' has 6 steps, the reference 5 (steps 1 to 5 match)"
+    assert traj(REF_LOSSES[None]) == "'losses' has shape (1, 5), expected one value per step, shape (5,)"
+    assert "departs from the reference at step 2" in traj([2.5, 9.0])  # short and wrong: the step first
+    assert "has dtype bool" in compare_trajectory("losses", np.ones(5, bool), REF_LOSSES, 1e-6, 0)

@@ -152,10 +152,12 @@ def test_starter_selfcheck_runs_in_a_fresh_folder(rnn_zips, repo, tmp_path):
     assert {"rnn_layers.py", "captioning_rnn.py", "README.md", "conftest.py", "test_selfcheck.py",
             "selfcheck/public.arrays"} <= names
     assert "selfcheck/hidden.arrays" not in names
+    assert set(repo.spec("rnn").local_checks) == {"test_training.py"} <= names
     public = [t for t in repo.spec("rnn").tests if t.visibility == "public"]
+    local = 3  # test_training.py: one training run per cell type, beside the public tests
     stub_run = run_selfcheck(tmp_path / "stub", starter_zip)
     assert stub_run.returncode == 1
-    assert f"{len(public)} failed" in stub_run.stdout
+    assert f"{len(public) + local} failed" in stub_run.stdout
     assert "not implemented yet" in stub_run.stdout
     assert "self-check points" in stub_run.stdout
     hidden = [t for t in repo.spec("rnn").tests if t.visibility == "hidden"]
@@ -164,7 +166,7 @@ def test_starter_selfcheck_runs_in_a_fresh_folder(rnn_zips, repo, tmp_path):
     assert not any(f"{t.name}  (" in summary for t in public)
     ref_run = run_selfcheck(tmp_path / "ref", starter_zip, sorted(repo.solution_dir("rnn").glob("*.py")))
     assert ref_run.returncode == 0, ref_run.stdout[-3000:]
-    assert f"{len(public)} passed" in ref_run.stdout
+    assert f"{len(public) + local} passed" in ref_run.stdout
     total = sum(t.points for t in public)
     assert f"total" in ref_run.stdout and f"{total:g} / {total:g}" in ref_run.stdout
 

@@ -469,6 +469,13 @@ def test_monkeypatching_numpy_builtins_and_the_grader_inside_the_child_changes_n
     assert patched and "numpy.allclose" in patched[0] and "autograder.compare.compare" in patched[0]
 
 
+def training_test(spec) -> set:
+    """The id of the captioning training test (the one whose output is a trajectory)."""
+    ids = {t.id for t in spec.tests if t.trajectory}
+    assert len(ids) == 1
+    return ids
+
+
 def test_patching_the_probes_in_the_child_earns_no_points(rnn, tmp_path, notes):
     """rnn_backward and CaptioningRNN.loss are not implemented (they raise NotImplementedError);
     rnn_layers.py replaces the probes that run next to it, so that the 'unchanged' probe never
@@ -478,11 +485,30 @@ def test_patching_the_probes_in_the_child_earns_no_points(rnn, tmp_path, notes):
     files = submission(tmp_path, snippet("probe_forgery") + stub)
     stub_captioning = "\n\nfrom rnn_layers import _stub_loss\nCaptioningRNN.loss = _stub_loss\n"
     (tmp_path / "captioning_rnn.py").write_text((SOLUTION / "captioning_rnn.py").read_text() + stub_captioning)
-    ids = pick(rnn.spec, TARGET) | pick(rnn.spec, "CaptioningRNN", kinds=("property",))
+    ids = pick(rnn.spec, TARGET) | training_test(rnn.spec)
     assert len(ids) == 3
     report = grade(rnn, files, ids)
     assert notes("patched")
     check_score(report, ids)
+
+
+@pytest.mark.parametrize("forge", [False, True], ids=["honest", "forged_trajectory"])
+def test_a_captioning_model_with_zero_gradients_cannot_earn_the_training_points(rnn, tmp_path, notes, forge):
+    """CaptioningRNN.loss returns the right loss and all-zero gradients, so nothing is learnt; with
+    `forge`, captioning_rnn.py also rewrites the training probe to report the true first loss and
+    then a loss that falls to nothing. Step 1 matches the reference either way, and the training
+    test fails at step 2, where the first update shows (a check of the first loss and a bound on the
+    last would have passed the forged run); its gradient tests fail too, and nothing else."""
+    files = submission(tmp_path, f"\n_FORGE_TRAJECTORY = {forge}\n" + snippet("zero_gradients"),
+                       fname="captioning_rnn.py")
+    training = training_test(rnn.spec)
+    gradients = pick(rnn.spec, "CaptioningRNN", kinds=("gradients",))
+    ids = training | gradients | pick(rnn.spec, "CaptioningRNN", kinds=("outputs",))
+    report = grade(rnn, files, ids)
+    check_score(report, training | gradients)
+    (message,) = outputs(report, training)
+    assert "'losses' departs from the reference at step 2 of 151" in message and "step 1 matches" in message
+    assert bool(notes("patched")) == forge
 
 
 def test_reference_values_are_not_in_the_memory_a_child_inherits(rnn, tmp_path, notes):

@@ -1,6 +1,9 @@
 """Meta-tests over every assignment: structure, freshness, reference full marks, starter zero."""
 
 import ast
+import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -82,3 +85,31 @@ def test_reference_scores_full_and_starter_zero_with_every_test_present(repo, bu
     assert zero.score == 0
     assert [r.test.name for r in zero.results if r.passed] == []  # an advisory test the stubs pass checks nothing
     assert all("not implemented yet" in r.output for r in zero.results)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", [n for n in NAMES if Repo(ROOT).spec(n).local_checks])
+def test_the_local_checks_pass_for_the_reference_and_fail_for_the_starter(repo, name, tmp_path):
+    """The pytest files the starter ships for students to run themselves (the full training runs),
+    in a folder laid out as the unzipped starter: they pass with the reference solution and fail,
+    naming what is not implemented, with the untouched stubs."""
+    spec = repo.spec(name)
+    stubs = expected_starter(repo, name)
+    for which in ("reference", "starter"):
+        work = tmp_path / which
+        work.mkdir()
+        for fname in spec.files:
+            if which == "reference":
+                shutil.copyfile(repo.solution_dir(name) / fname, work / fname)
+            else:
+                (work / fname).write_text(stubs[fname])
+        for fname in spec.support + spec.local_checks:
+            shutil.copyfile(repo.assignment_dir(name) / fname, work / fname)
+        run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *spec.local_checks],
+                             cwd=work, capture_output=True, text=True, timeout=600)
+        if which == "reference":
+            assert run.returncode == 0, run.stdout[-3000:]
+            assert " passed" in run.stdout and "failed" not in run.stdout
+        else:
+            assert run.returncode == 1, run.stdout[-3000:]
+            assert "NotImplementedError" in run.stdout and " passed" not in run.stdout

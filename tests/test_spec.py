@@ -139,11 +139,23 @@ def test_gradients_test_with_forward_and_property_test_with_verify():
     data = minimal()
     data["tests"][1].update({"forward": "affine_forward_probe", "upstream": {"out": "dout", "loss": None}})
     data["tests"].append({"target": "layers.affine", "title": "shape", "kind": "property",
-                          "probe": "affine_probe", "cases": "small", "verify": "check_shape"})
+                          "probe": "affine_probe", "cases": "small", "verify": "check_shape", "outputs": ["out"]})
     spec = spec_from_dict(data, SOURCE)
     assert spec.tests[1].forward == "affine_forward_probe"
     assert spec.tests[1].upstream == {"out": "dout", "loss": None}
     assert spec.tests[2].verify == "check_shape" and spec.tests[2].id == "t03"
+    assert spec.tests[2].outputs == ("out",)
+
+
+def test_a_trajectory_and_local_checks_load():
+    data = minimal()
+    data["local_checks"] = ["test_training.py"]
+    data["tests"][0].update(outputs=["losses", "weights"], trajectory="losses")
+    spec = spec_from_dict(data, SOURCE)
+    assert spec.tests[0].trajectory == "losses" and spec.tests[1].trajectory is None
+    assert spec.local_checks == ("test_training.py",) and spec_from_dict(minimal(), SOURCE).local_checks == ()
+    data["tests"][0].update(outputs=[])  # every output compared, the trajectory among them
+    assert spec_from_dict(data, SOURCE).tests[0].trajectory == "losses"
 
 
 def test_solution_names_accepts_defined_target():
@@ -233,8 +245,18 @@ ERRORS = [
      "tests[0].forward", "only tests of kind 'gradients' take a forward probe"),
     ("upstream not a name", lambda d: d["tests"][1].update(forward="fwd", upstream={"out": 3}),
      "tests[1].upstream.out", "expected a case input name or null, got 3"),
-    ("property without verify", lambda d: d["tests"][0].update(kind="property"), "tests[0].verify",
+    ("property without verify", lambda d: d["tests"][0].update(kind="property", outputs=["out"]), "tests[0].verify",
      "a property test needs verify"),
+    ("property without reference outputs", lambda d: d["tests"][0].update(kind="property", verify="v"),
+     "tests[0].outputs", "a property test earns points only from outputs that match the reference; name them"),
+    ("unchanged without reference outputs", lambda d: d["tests"][0].update(kind="unchanged"),
+     "tests[0].outputs", "an unchanged test earns points only from outputs that match the reference"),
+    ("trajectory of a gradients test", lambda d: d["tests"][1].update(trajectory="losses"), "tests[1].trajectory",
+     "'losses' must be an output this test compares with the reference"),
+    ("trajectory not compared", lambda d: d["tests"][0].update(outputs=["out"], trajectory="losses"),
+     "tests[0].trajectory", "listed in outputs: when given"),
+    ("local check not a pytest file", lambda d: d.update(local_checks=["training.py"]), "local_checks[0]",
+     "'training.py' must be a pytest file in the assignment folder, named test_*.py"),
     ("verify on outputs test", lambda d: d["tests"][0].update(verify="v"), "tests[0].verify",
      "only tests of kind 'property' take verify"),
 ]

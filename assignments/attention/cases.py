@@ -233,9 +233,10 @@ def _toy_task():
     return module
 
 
-def train(rng, kind, target):
-    """Initial weights (float32, the contract's initialisation drawn with numpy) and the toy
-    task's test split (the verifier scores the student's predictions on it)."""
+def train(rng, kind, steps, seed, batch_size):
+    """Initial weights (the contract's initialisation drawn with numpy, float64) and `steps`
+    batches of `batch_size` training dates as toy_task.batches(..., seed) draws them, stacked:
+    batch_src (steps * batch_size, SRC_LEN), batch_tgt (steps * batch_size, TGT_LEN)."""
     toy = _toy_task()
     cfg = toy.MODEL_CONFIG
     D, H, A = cfg["embed_dim"], cfg["hidden_dim"], cfg["attn_dim"]
@@ -256,8 +257,9 @@ def train(rng, kind, target):
         p["attn_v"] = _w(rng, A, scale=A ** -0.5)
     p["out_W"] = _w(rng, 2 * H, Vt, scale=(2 * H) ** -0.5)
     p["out_b"] = np.zeros(Vt)
-    out = {k: v.astype(np.float32) for k, v in p.items()}
-    _, _, test_src, test_tgt = toy.make_splits()
-    out["test_src"] = test_src.numpy().astype(np.int64)
-    out["test_tgt"] = test_tgt.numpy().astype(np.int64)
+    out = dict(p)
+    train_src, train_tgt, _, _ = toy.make_splits()
+    drawn = list(toy.batches(train_src, train_tgt, batch_size, steps, seed))
+    out["batch_src"] = np.concatenate([b[0].numpy() for b in drawn]).astype(np.int64)
+    out["batch_tgt"] = np.concatenate([b[1].numpy() for b in drawn]).astype(np.int64)
     return out

@@ -5,11 +5,14 @@ student's module `m`, the case's arrays `c` (numpy, writeable) and the case's pa
 Arrays become tensors with torch.from_numpy, which shares memory, so a write into an input is
 visible to the `unchanged` check. Gradient probes backpropagate sum(output * d<output>) and
 return the gradient of every float input (or parameter), keyed by its name. Probes compute
-nothing the grader judges: derived arithmetic is in verify.py.
+nothing the grader judges: every output is compared with the reference's, and what property
+tests derive from them (sums, permutations, searches) is done in verify.py.
 """
 
 import numpy as np
 import torch
+
+from autograder.child import ContractError
 
 SEQ2SEQ_PARAMS = ("src_embed", "tgt_embed", "enc_Wx", "enc_Wh", "enc_b", "dec_Wx", "dec_Wh",
                   "dec_Wattn", "dec_b", "attn_Wq", "attn_Wk", "attn_v", "out_W", "out_b")
@@ -83,11 +86,6 @@ def additive_permuted(m, c, p):
     return {"context": context, "weights": weights, "context_perm": context_p, "weights_perm": weights_p}
 
 
-def additive_unchanged(m, c, p):
-    """The call's results (which must be right for the check to count); inputs come back on their own."""
-    return {f"result:{k}": v for k, v in additive(m, c, p).items()}
-
-
 def masked_dot(m, c, p):
     context, weights = m.masked_dot_attention(_t(c["query"]), _t(c["keys"]), _opt(c, "mask"))
     return {"context": context, "weights": weights}
@@ -123,11 +121,6 @@ def lstm_step_grads(m, c, p):
     x = _leaves(c, _step_names(c))
     next_h, next_c = m.lstm_step_forward(*(x[n] for n in _step_names(c)))
     return _backward([(next_h, c["dnext_h"]), (next_c, c["dnext_c"])], x)
-
-
-def lstm_step_unchanged(m, c, p):
-    """The call's results (which must be right for the check to count); inputs come back on their own."""
-    return {f"result:{k}": v for k, v in lstm_step(m, c, p).items()}
 
 
 _SEQ = ("x", "h0", "Wx", "Wh", "b")
@@ -198,41 +191,38 @@ def forward_grads(m, c, p):
     return _backward([(logits, c["dlogits"])], params)
 
 
-def forward_on_meta(m, c, p):
-    """encode and forward on torch's 'meta' device (shapes only, no data): a tensor made on a
-    fixed device instead of the inputs' device fails here, as it would on a GPU."""
-    model = _model(m, c, p).to("meta")
-    src, tgt_in = _t(c["src"]).to("meta"), _t(c["tgt_in"]).to("meta")
-    enc_h, h0, c0 = model.encode(src)
-    logits, weights = model(src, tgt_in, return_weights=True)
+def forward_default_meta(m, c, p):
+    """encode and forward on CPU inputs while torch's default device is 'meta': a tensor made
+    without a device (torch.zeros(N, H), torch.arange(T)) lands on the meta device and cannot
+    be combined with the inputs, just as a CPU tensor cannot with a GPU's. What comes back must
+    be on the inputs' device, and match the reference (no meta tensor is ever computed with:
+    the meta device's Python kernels import torch._dynamo, seconds of every grade)."""
+    model = _model(m, c, p)
+    src, tgt_in = _t(c["src"]), _t(c["tgt_in"])
+    with torch.device("meta"):
+        enc_h, h0, c0 = model.encode(src)
+        logits, weights = model(src, tgt_in, return_weights=True)
     outs = {"enc_h": enc_h, "h0": h0, "c0": c0, "logits": logits, "weights": weights}
-    result = {}
     for name, t in outs.items():
-        if not torch.is_tensor(t):
-            raise TypeError(f"'{name}' is a {type(t).__name__}, expected a tensor")
-        result[f"{name}.shape"] = np.array(t.shape, dtype=np.int64)
-        result[f"{name}.on_meta"] = np.array(t.device.type == "meta")
-    return result
+        if torch.is_tensor(t) and t.device != src.device:
+            raise ContractError(f"'{name}' came back on the {t.device.type} device, not on the inputs' device "
+                                f"({src.device.type}); make new tensors with new_zeros, zeros_like or device=x.device")
+    return outs
 
 
 def train_toy(m, c, p):
-    """The contract's training procedure on the toy task, from the case's initial weights.
-
-    Returns the losses and the teacher-forced logits on the test split: a row's greedy
-    decoding equals its target exactly when every teacher-forced argmax does, so the grader
-    scores exact match from these logits (verify.exact_match)."""
+    """toy_task.fit, the loop of toy_task.train (Adam, clipping, TRAIN_CONFIG's learning rate),
+    from the case's initial weights (loaded by name, strictly) on the case's batches (drawn by
+    toy_task.batches), in float64 like every other probe: one loss per step, compared step by step
+    with the reference's. (In float32, Adam turns rounding noise in near-zero gradients into whole
+    steps of size lr.)"""
     import toy_task
 
-    torch.set_num_threads(1)
-    train_src, train_tgt, _, _ = toy_task.make_splits()
-    model = toy_task.make_model(m, p["kind"], seed=0)
+    model = toy_task.make_model(m, p["kind"], seed=0).double()
     model.load_state_dict({n: _t(c[n]) for n in SEQ2SEQ_PARAMS if n in c}, strict=True)
-    losses = toy_task.train(model, train_src, train_tgt)
-    model.eval()
-    test_tgt = _t(c["test_tgt"])
-    with torch.no_grad():
-        logits = model(_t(c["test_src"]), test_tgt[:, :-1], _t(c["test_src"]) != toy_task.PAD_ID)
-    return {"losses": np.asarray(losses, dtype=np.float64), "logits": logits}
+    size = p["batch_size"]
+    batches = zip(_t(c["batch_src"]).split(size), _t(c["batch_tgt"]).split(size))
+    return {"losses": np.asarray(toy_task.fit(model, batches), dtype=np.float64)}
 
 
 # --- decoding ----------------------------------------------------------------------------------

@@ -94,8 +94,9 @@ def caption(rng, cell, N, T, V, D, W, H, pad=1, max_length=None):
             "W_vocab": _w(rng, H, V, scale=0.8), "b_vocab": _w(rng, V, scale=0.1)}
 
 
-def overfit(rng, cell, N, T, V, D, W, H, steps, lr, threshold):
-    """A tiny captioning set and small initial weights, to be memorised in `steps` Adam steps."""
+def overfit(rng, cell, N, T, V, D, W, H, steps, lr):
+    """A tiny captioning set and small initial weights, memorised in `steps` Adam steps (learning
+    rate `lr`; both are arguments of the probe's training loop)."""
     case = caption(rng, cell, N, T, V, D, W, H, pad=1)
     for name in ("W_embed", "W_proj", "Wx", "Wh", "W_vocab"):
         case[name] *= 0.5

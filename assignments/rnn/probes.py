@@ -3,8 +3,8 @@
 Runs only inside the sandboxed child, next to the student's module. `probe(m, c, p)` gets the
 student's module `m`, the case's arrays `c` and the case's parameters `p`. Gradient probes return
 gradients keyed by the input they belong to. `X.before` / `X.after` pairs let the grader see
-whether a call wrote into arrays it was given; `result:*` outputs carry that call's results, which
-must be right for the check to count.
+whether a call wrote into arrays it was given; the same probe returns that call's results, which
+must match the reference (the test names them under `outputs:`) for the check to count.
 """
 
 import numpy as np
@@ -24,17 +24,12 @@ def _leaves(obj, path="cache"):
             yield from _leaves(obj[key], f"{path}[{key!r}]")
 
 
-STEP_GRADS = ("dx", "dprev_h", "dWx", "dWh", "db")
-SEQ_GRADS = ("dx", "dh0", "dWx", "dWh", "db")
-
-
 def _watch(cache, call, names):
-    """Run `call()`; return its results (`result:<name>`, in the order of `names`) and before/after
-    copies of every array in `cache`."""
+    """Run `call()`; return its results (by `names`) and before/after copies of every array in `cache`."""
     before = [(name, arr.copy()) for name, arr in _leaves(cache)]
     results = call()
     after = dict(_leaves(cache))
-    out = {f"result:{names[i] if i < len(names) else i}": r for i, r in enumerate(results)}
+    out = dict(zip(names, results))
     for name, arr in before:
         out[name + ".before"] = arr
         out[name + ".after"] = after.get(name, np.full(1, np.nan))
@@ -42,6 +37,10 @@ def _watch(cache, call, names):
 
 
 # --- vanilla RNN -----------------------------------------------------------------------------
+
+_STEP_GRADS = ("dx", "dprev_h", "dWx", "dWh", "db")  # what a step's backward returns, in order
+_SEQ_GRADS = ("dx", "dh0", "dWx", "dWh", "db")  # what a sequence's backward returns, in order
+
 
 def _rnn_step_args(c):
     return c["x"], c["prev_h"], c["Wx"], c["Wh"], c["b"]
@@ -60,7 +59,7 @@ def rnn_step_backward(m, c, p):
 
 def rnn_step_backward_unchanged(m, c, p):
     _, cache = m.rnn_step_forward(*_rnn_step_args(c))
-    return _watch(cache, lambda: m.rnn_step_backward(c["dnext_h"], cache), STEP_GRADS)
+    return _watch(cache, lambda: m.rnn_step_backward(c["dnext_h"], cache), _STEP_GRADS)
 
 
 def _seq_args(c):
@@ -80,7 +79,7 @@ def rnn_backward(m, c, p):
 
 def rnn_backward_unchanged(m, c, p):
     _, cache = m.rnn_forward(*_seq_args(c))
-    return _watch(cache, lambda: m.rnn_backward(c["dh"], cache), SEQ_GRADS)
+    return _watch(cache, lambda: m.rnn_backward(c["dh"], cache), _SEQ_GRADS)
 
 
 # --- word embedding --------------------------------------------------------------------------
@@ -138,7 +137,7 @@ def lstm_backward(m, c, p):
 
 def lstm_backward_unchanged(m, c, p):
     _, cache = m.lstm_forward(*_seq_args(c))
-    return _watch(cache, lambda: m.lstm_backward(c["dh"], cache), SEQ_GRADS)
+    return _watch(cache, lambda: m.lstm_backward(c["dh"], cache), _SEQ_GRADS)
 
 
 # --- GRU -------------------------------------------------------------------------------------
@@ -156,7 +155,7 @@ def gru_step_backward(m, c, p):
 
 def gru_step_backward_unchanged(m, c, p):
     _, cache = m.gru_step_forward(*_rnn_step_args(c))
-    return _watch(cache, lambda: m.gru_step_backward(c["dnext_h"], cache), STEP_GRADS)
+    return _watch(cache, lambda: m.gru_step_backward(c["dnext_h"], cache), _STEP_GRADS)
 
 
 def gru_forward(m, c, p):
@@ -172,7 +171,7 @@ def gru_backward(m, c, p):
 
 def gru_backward_unchanged(m, c, p):
     _, cache = m.gru_forward(*_seq_args(c))
-    return _watch(cache, lambda: m.gru_backward(c["dh"], cache), SEQ_GRADS)
+    return _watch(cache, lambda: m.gru_backward(c["dh"], cache), _SEQ_GRADS)
 
 
 # --- temporal affine and loss ----------------------------------------------------------------
@@ -221,8 +220,8 @@ def clip_grad_norm_unchanged(m, c, p):
     grads = _grads(c)
     before = {name: arr.copy() for name, arr in grads.items()}
     clipped, total = m.clip_grad_norm(grads, float(c["max_norm"]))
-    out = {"result:total_norm": total}
-    out.update({f"result:{name}": clipped[name] for name in before})
+    out = {"total_norm": total}
+    out.update({f"clipped_{name}": clipped[name] for name in before})
     for name, arr in before.items():
         out[f"grads[{name!r}].before"] = arr
         out[f"grads[{name!r}].after"] = grads.get(name, np.full(1, np.nan))
@@ -258,15 +257,16 @@ def caption_sample(m, c, p):
 
 
 def caption_overfit(m, c, p):
-    """Adam on the student's loss and gradients; returns the first and the last loss."""
+    """Adam on the student's loss and gradients, from the case's weights, on the same tiny set at
+    every step: the loss before each of the `steps` updates and after the last (steps + 1 values),
+    compared step by step with the reference's."""
     model = _model(m, c, p)
     state = {name: (np.zeros_like(w), np.zeros_like(w)) for name, w in model.params.items()}
     beta1, beta2, eps, lr = 0.9, 0.999, 1e-8, p["lr"]
-    first = last = None
+    losses = []
     for step in range(1, p["steps"] + 1):
         loss, grads = model.loss(c["features"], c["captions"])
-        first = loss if first is None else first
-        last = loss
+        losses.append(float(loss))
         for name, w in model.params.items():
             g = np.asarray(grads[name], dtype=w.dtype)
             m1, m2 = state[name]
@@ -276,4 +276,5 @@ def caption_overfit(m, c, p):
             step_size = lr * np.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
             model.params[name] = w - step_size * m1 / (np.sqrt(m2) + eps)
     final, _ = model.loss(c["features"], c["captions"])
-    return {"loss_start": first, "loss_end": final, "loss_last_step": last}
+    losses.append(float(final))
+    return {"losses": np.asarray(losses, dtype=np.float64)}

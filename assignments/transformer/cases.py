@@ -186,9 +186,15 @@ def lm(rng, N, T, V, E, H, L, max_len, F=0, t=None):
 
 
 def lm_length(rng, N, V, E, H, L, max_len, too_long):
-    """Tokens of exactly max_len (must work) and of `too_long` > max_len (must be a ValueError)."""
-    return {"tokens_ok": rng.integers(0, V, size=(N, max_len)).astype(np.int64),
-            "tokens_long": rng.integers(0, V, size=(N, too_long)).astype(np.int64)}
+    """A TransformerLM's parameters (width 4E), tokens of exactly max_len (must work, and give the
+    reference's logits) and of `too_long` > max_len (must be a ValueError)."""
+    out = {"param.embedding.weight": _w(rng, V, E), **_linear(rng, "output.", E, V),
+           "table": sinusoid_table(max_len, E)}
+    for i in range(L):
+        out.update(_encoder(rng, f"layers.{i}.", E, 4 * E))
+    out["tokens_ok"] = rng.integers(0, V, size=(N, max_len)).astype(np.int64)
+    out["tokens_long"] = rng.integers(0, V, size=(N, too_long)).astype(np.int64)
+    return out
 
 
 def _lm_task():
@@ -198,11 +204,31 @@ def _lm_task():
     return module
 
 
-def lm_train(rng, seed):
-    """What the grader needs to score the training check itself: the character that follows
-    every evaluation window of the text, and the threshold (both from lm_task.py)."""
+def lm_train(rng, seed, steps, batch_size):
+    """Initial weights of lm_task's model (float64, by state_dict name): embeddings N(0, 1),
+    weights N(0, 1/fan_in), biases 0, LayerNorms 1 and 0; and the exact sinusoid table. `seed`,
+    `steps` and `batch_size` are arguments of lm_task.train (its batches and schedule)."""
     task = _lm_task()
-    _, data = task.load_data(str(HERE / "sonnets.txt"))
-    data = data.numpy()
-    T = task.CONFIG.block_size
-    return {"targets": data[T:].astype(np.int64), "threshold": np.asarray(float(task.THRESHOLD))}
+    cfg = task.CONFIG
+    V, E, F = len(task.load_data(str(HERE / "sonnets.txt"))[0]), cfg.embed_dim, 4 * cfg.embed_dim
+    shapes = {"embedding.weight": (V, E), "output.weight": (V, E), "output.bias": (V,)}
+    for i in range(cfg.num_layers):
+        for name in ("key", "query", "value", "proj"):
+            shapes.update({f"layers.{i}.self_attn.{name}.weight": (E, E), f"layers.{i}.self_attn.{name}.bias": (E,)})
+        shapes.update({f"layers.{i}.ffn.linear1.weight": (F, E), f"layers.{i}.ffn.linear1.bias": (F,),
+                       f"layers.{i}.ffn.linear2.weight": (E, F), f"layers.{i}.ffn.linear2.bias": (E,)})
+        for norm in ("norm1", "norm2"):
+            shapes.update({f"layers.{i}.{norm}.weight": (E,), f"layers.{i}.{norm}.bias": (E,)})
+    out = {}
+    for name, shape in shapes.items():
+        if name == "embedding.weight":
+            value = rng.standard_normal(shape)
+        elif name.endswith("bias"):
+            value = np.zeros(shape)
+        elif ".norm" in name:
+            value = np.ones(shape)
+        else:
+            value = rng.standard_normal(shape) / np.sqrt(shape[1])
+        out[f"param.{name}"] = value
+    out["table"] = sinusoid_table(cfg.block_size, E)
+    return out

@@ -37,9 +37,9 @@ def _params(c):
     return {k[len(PARAM):]: v for k, v in c.items() if k.startswith(PARAM)}
 
 
-def _prepare(module, c, what):
-    """`.double()`, load the case's parameters by name (strict), eval mode."""
-    module = module.double()
+def _prepare(module, c, what, dtype=torch.float64):
+    """In `dtype` (float64 unless training), load the case's parameters by name (strict), eval mode."""
+    module = module.to(dtype)
     want = _params(c)
     have = dict(module.named_parameters())
     missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
@@ -209,7 +209,8 @@ def mha_dropout(m, c, p):
 
 
 def mha_permuted(m, c, p):
-    """The raw outputs for x and for x with its positions permuted; verify.py compares them."""
+    """The outputs for x and for x with its positions permuted: both compared with the reference's,
+    then verify.py checks that one is the other permuted."""
     module = _mha(m, c, p)
     x = _t(c["x"])
     xp = x[:, _t(c["perm"])]
@@ -321,20 +322,22 @@ def lm_grads(m, c, p):
 
 
 def lm_causal(m, c, p):
-    """Logits for two batches that agree up to position t; verify.py compares them."""
+    """Logits for two batches that agree up to position t: both compared with the reference's, then
+    verify.py checks that the logits up to t agree."""
     module = _lm(m, c, p)
     return {"logits": module(_t(c["tokens"])), "logits_changed": module(_t(c["tokens_changed"]))}
 
 
 def lm_length(m, c, p):
-    """A sequence of max_len must work; a longer one must raise ValueError naming the lengths.
+    """A sequence of max_len must work (its logits are compared with the reference's, and only
+    then does the rest count); a longer one must raise ValueError naming the lengths.
 
     `raised`: 0 nothing, 1 ValueError, 2 another exception. The message is checked for the two
     numbers here (strings cannot be returned) as 0/1 flags.
     """
     import re
 
-    module = m.TransformerLM(p["V"], p["E"], p["H"], p["L"], p["max_len"]).eval()
+    module = _lm(m, c, p)  # the case's weights: what it returns for max_len tokens must match the reference
     ok = module(_t(c["tokens_ok"]))
     raised, has_len, has_max = 0, 0, 0
     long_len = c["tokens_long"].shape[1]
@@ -352,17 +355,19 @@ def lm_length(m, c, p):
     return {"logits_ok": ok, "raised": raised, "mentions_length": has_len, "mentions_max_len": has_max}
 
 
-def lm_learns(m, c, p):
-    """Train with lm_task (float32, the student's own initialisation), then return the logits of
-    the last position of every evaluation window; verify.py computes the score."""
+def lm_train(m, c, p):
+    """`steps` steps of lm_task.train (its random windows, Adam and learning-rate schedule, seeded
+    by the case; `batch_size` windows a step) from the case's initial weights, loaded by name
+    (strict), with the exact sinusoid table, in float64 like every other probe; dropout is off
+    (lm_task.CONFIG.dropout = 0). One loss per step, compared step by step with the reference's.
+    (In float32, Adam turns rounding noise in near-zero gradients into whole steps of size lr, and
+    two correct runs part after a few steps.)"""
+    import dataclasses
+
     import lm_task
 
-    model = lm_task.build_model(m, seed=p["seed"])
-    lm_task.train(model, seed=p["seed"])
-    _, data = lm_task.load_data()
-    T = lm_task.CONFIG.block_size
-    windows = data.unfold(0, T + 1, 1)[:, :-1]  # (L - T, T)
-    model.eval()
-    with torch.no_grad():
-        logits = torch.cat([model(w)[:, -1] for w in windows.split(lm_task.CONFIG.eval_batch)])  # (L - T, V)
-    return {"logits": logits}  # float32, as trained
+    model = _prepare(lm_task.build_model(m, seed=p["seed"]), c, "TransformerLM")
+    _set_pe(model, c, "positional_encoding.pe")
+    config = dataclasses.replace(lm_task.CONFIG, batch_size=p["batch_size"])
+    losses = lm_task.train(model, steps=p["steps"], config=config, seed=p["seed"])
+    return {"losses": np.asarray(losses, dtype=np.float64)}
