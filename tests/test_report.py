@@ -297,11 +297,16 @@ def test_the_report_command_rebuilds_the_report_from_results(tmp_path, capsys):
 
 
 def browser() -> str:
-    """Chromium, or a failure that says how to get it (the browser tests never skip; .ci/run installs it)."""
+    """Chromium. Without it CI fails (.ci/run installs it first, so there it is never missing); on a
+    developer's machine, where `make test` needs only Python and pip, the render is skipped with a
+    line saying how to get it (the page's structure and numbers are still checked by parsing)."""
     found = headless.chromium()
     if found is None:
-        pytest.fail("chromium not found: install it (as root: apt-get install -y chromium) or set CHROMIUM; "
-                    f"the report's browser tests need it (CI={os.environ.get('CI', '')!r})")
+        why = ("chromium not found: install it (as root: apt-get install -y chromium) or set CHROMIUM; "
+               "the report's browser tests need it")
+        if os.environ.get("CI"):
+            pytest.fail(f"{why} (CI={os.environ.get('CI')!r})")
+        pytest.skip(why)
     return found
 
 
