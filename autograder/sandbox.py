@@ -1,68 +1,43 @@
-"""The grader's side of the sandbox: fork a child per test, talk to it, kill it.
+"""The grader's side of the sandbox: a child per test, forked by the template; talk to it, kill it.
 
-The child is forked from this (warm) process, so numpy and torch are already imported. It runs in
-its own session; at the end of the test, or at its deadline, the whole process group is killed.
-Replies are read with limits and decoded without pickles (see protocol.py).
+The child is forked by the template process (template.py), which never holds reference data,
+so numpy and torch are already imported there and nothing secret is. The grader is a child
+subreaper, so the child is re-parented to it: the grader waits for it, and at the end of the
+test, or at its deadline, kills its whole process group and tree. Replies are read with limits
+and decoded without pickles (see protocol.py); each child gets a private temporary folder
+(tmpdirs.py), removed once everything it started is dead.
 """
 
 from __future__ import annotations
 
-import gc
+import dataclasses
 import os
 import selectors
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import harden
-from .child import probes_code, serve
-from .protocol import FrameReader, ProtocolError, pack
+from . import tmpdirs
+from .child import ChildJob
+from .protocol import FrameReader, ProtocolError, check_reply, pack
 from .reaper import become_subreaper, kill_everything_from, kill_tree, reap, reap_tree
+from .template import PRELOAD, shared, warm
 
 __all__ = ["ChildJob", "Child", "Reply", "warm", "PRELOAD", "reap_pending"]
 
-# Imported once in the grader so that children start warm, and so that code running as the sandbox
-# user never needs to read them from disk (a Python installed under a private home directory, as
-# on some developer machines, is not readable by that user).
-PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "numpy.fft", "secrets", "math", "random", "copy",
-           "collections", "itertools", "functools", "dataclasses", "typing", "warnings", "heapq", "bisect",
-           "statistics", "string", "json", "re", "time", "subprocess")
 
-
-_PENDING: list = []  # (pid, descendants) of children killed by close(wait=False), not yet reaped
+_PENDING: list = []  # (pid, descendants, tmpdir) of children killed by close(wait=False), not yet reaped
 
 
 def reap_pending() -> None:
-    """Reap every child that close(wait=False) killed, and whatever they left behind."""
+    """Reap every child that close(wait=False) killed, and whatever they left behind; remove
+    their temporary folders."""
     while _PENDING:
-        pid, tree = _PENDING.pop()
+        pid, tree, tmp = _PENDING.pop()
         reap_tree(pid, tree, lambda pid=pid: reap(pid))
-
-
-def warm(modules=PRELOAD) -> None:
-    """Import `modules` here, before any fork; torch is also set to one thread."""
-    import importlib
-
-    for name in modules:
-        if name not in sys.modules:
-            importlib.import_module(name)
-            if name == "torch":
-                sys.modules["torch"].set_num_threads(1)
-
-
-@dataclass(frozen=True)
-class ChildJob:
-    """Everything a child needs: where the code is, what to import, its limits."""
-
-    workdir: str
-    probes_path: str
-    modules: tuple[str, ...]
-    limits: object
-    timeout: float
-    banned: tuple[str, ...] = ()
+        tmpdirs.remove(tmp)
 
 
 @dataclass
@@ -84,9 +59,8 @@ class Reply:
 class Child:
     """One forked child serving probe calls for one test."""
 
-    def __init__(self, job: ChildJob):
-        warm()
-        become_subreaper()
+    def __init__(self, job: ChildJob, template=None):
+        become_subreaper()  # before the fork: the child must be re-parented to us
         reap_pending()
         self.job = job
         self.output = bytearray()
@@ -94,28 +68,27 @@ class Child:
         self.exit_status = None
         self.dead = False
         self._reader = FrameReader(job.limits.result_mb * 2**20)
+        as_root = os.geteuid() == 0
+        if as_root:
+            from .harden import sandbox_ids
+
+            self.tmpdir = tmpdirs.make(sandbox_ids(job.user))
+        else:
+            self.tmpdir = tmpdirs.make()
+        wire = dataclasses.asdict(dataclasses.replace(job, env=dict(os.environ), as_root=as_root, tmpdir=self.tmpdir))
         req_r, self._req_w = os.pipe()
         self._rep_r, rep_w = os.pipe()
         self._out_r, out_w = os.pipe()
-        harden.ban_plan(job.banned)  # what the child needs, made here once rather than in every child
-        probes_code(job.probes_path)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        gc.freeze()  # the child's collector then leaves the grader's objects (and their pages) alone
         try:
-            pid = os.fork()
+            self.pid = (template or shared()).spawn(wire, (req_r, rep_w, out_w))
         except BaseException:
-            gc.unfreeze()
+            for fd in (self._req_w, self._rep_r, self._out_r):
+                os.close(fd)
+            tmpdirs.remove(self.tmpdir)
             raise
-        if pid == 0:  # the child; serve() never returns
-            os.close(self._req_w)
-            os.close(self._rep_r)
-            os.close(self._out_r)
-            serve(job, req_r, rep_w, out_w)
-        gc.unfreeze()
-        self.pid = pid
-        for fd in (req_r, rep_w, out_w):
-            os.close(fd)
+        finally:
+            for fd in (req_r, rep_w, out_w):
+                os.close(fd)
         for fd in (self._req_w, self._rep_r, self._out_r):
             os.set_blocking(fd, False)
 
@@ -158,10 +131,14 @@ class Child:
         if frame is None:
             return self._death_reply()
         meta, arrays = frame
-        banned = [b for b in meta.get("banned", []) if isinstance(b, str)][:20]
-        if not meta.get("ok"):
-            err = meta.get("error")
-            err = err if isinstance(err, dict) else {"type": "Error", "message": "unknown failure"}
+        try:
+            check_reply(meta)
+        except ProtocolError as e:  # the child wrote it, so student code did: the submission's fault
+            self.kill()
+            return Reply("protocol", detail=str(e))
+        banned = meta.get("banned", [])[:20]
+        if not meta["ok"]:
+            err = meta["error"]
             stage = err.get("stage")
             failure = {"import": "import", "output": "output", "internal": "internal"}.get(stage, "error")
             return Reply(failure, error=err, banned=banned)
@@ -257,9 +234,11 @@ class Child:
         return Reply("died", detail=f"exited with code {code} before answering (os._exit or a crash)")
 
     def kill(self) -> None:
-        """Kill the child, its process group and every process it started; reap it; idempotent."""
+        """Kill the child, its process group and every process it started; reap it; remove its
+        temporary folder; idempotent."""
         kill_everything_from(self.pid, lambda: self._reap(block=True))
         self.dead = True
+        tmpdirs.remove(self.tmpdir)
 
     def close(self, wait: bool = True) -> None:
         """End the test: kill everything, collect what was printed, free the pipes.
@@ -269,7 +248,7 @@ class Child:
         if wait or self.dead:
             self.kill()
         else:
-            _PENDING.append((self.pid, kill_tree(self.pid)))
+            _PENDING.append((self.pid, kill_tree(self.pid), self.tmpdir))
             self.dead = True
         while self._out_r is not None and self._drain_output() > 0:
             pass  # what is left in the pipe; stop at EOF or when nothing more is there now
