@@ -1,7 +1,10 @@
 """What runs on Gradescope: grade ROOT/submission with ROOT/source/bundle, write ROOT/results.
 
 Whatever happens, a results.json is written, by this process only, after every child is gone,
-with every test of the spec present.
+with every test of the spec present. The template that forks the children is started first,
+while this process holds no reference data (template.py); then, once the spec is read, a
+results.json listing every test is written and the space for the real one reserved
+(results.reserve_results), so that a submission filling the disk cannot make it unwritable.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .results import Report, TestResult, format_table, write_json_atomic
+from .results import Report, TestResult, format_table, reserve_results, write_results
 
 __all__ = ["run"]
 
@@ -36,10 +39,16 @@ def run(root: Path) -> int:
     try:
         from .bundle import Bundle
         from .grade import grade_path
+        from .template import prestart
 
         _lock_down(root)
+        prestart()  # forked now, before the bundle is loaded: it never holds reference data
         bundle = Bundle(root / "source" / "bundle")
         spec = bundle.spec
+        try:
+            reserve_results(results_path, spec)
+        except OSError as exc:  # grade anyway; the results are written at the end if they can be
+            print(f"autograder: could not reserve space for {results_path}: {exc}", file=sys.stderr)
         report = grade_path(bundle, root / "submission", bundle.visibilities())
         print(format_table(report))
     except BaseException:
@@ -49,5 +58,5 @@ def run(root: Path) -> int:
         tests = [TestResult(t, 0.0, message) for t in spec.tests] if spec else []
         report = Report(spec.name if spec else "?", spec.title if spec else "Autograder", tests,
                         time.monotonic() - start, [message])
-    write_json_atomic(results_path, report.to_gradescope())
+    write_results(results_path, report, log=lambda msg: print(msg, file=sys.stderr))
     return 0

@@ -1,45 +1,42 @@
-"""The template: a clean process whose only job is to fork each test's child.
+"""The template: a clean process whose only job is to fork each test's child (this is the grader's
+handle on it; forkserver.py is the process itself).
 
 A child forked from the grader would inherit the grader's memory: freed copies of earlier tests'
 reference arrays, the results of earlier tests (whose messages carry expected values), the bundle
 and the spec, all readable through /proc/self/mem or by walking sys._getframe(). So the process
 that holds reference data never forks student code. The template imports numpy (and torch and the
-spec's `preload` modules when asked), compiles the probes, makes the ban plan and forks one child
-per test on request; it is never sent reference data, results or hints, only what the child is
-told anyway (paths, limits, the grader's environment).
+spec's `preload` modules when asked), compiles the probes, makes the ban plans and forks one child
+per test; it is never sent reference data, results or hints, only what a child is told anyway
+(paths, limits, the grader's environment).
 
-It is started in one of two ways. `prestart()` forks it from a process that holds nothing secret
-yet: the `grade` and `gradescope` entry points call it before they load a bundle (a fork costs a
-few milliseconds, and the template inherits the numpy the grader has already imported). Otherwise
-`shared()` runs a fresh interpreter (`python -c`) for it, as tests, batch workers and the build
-need: their memory may already hold reference data. Either way a process has one template for all
-its grades; a process forked from it starts its own.
+It starts in one of two ways. `prestart()` forks it from a process that holds nothing secret yet:
+the `grade` and `gradescope` entry points call it before they load a bundle (a fork takes a
+millisecond, and the template inherits the numpy the grader has imported already). Otherwise
+`shared()` runs a fresh interpreter for it, as tests, batch workers and the build need, whose
+memory may hold reference data already. A process has one template for all its grades; a process
+forked from it starts its own.
 
-Plumbing. Grader and template share a unix socketpair (SOCK_SEQPACKET: whole messages, in order).
-A request is JSON, {"op": "warm", "modules": [...]} or {"op": "fork", "job": {...}} with the
-child's three pipe ends attached (SCM_RIGHTS); each gets one reply, {"ok": true[, "pid": N]} or
-{"ok": false, "error": "..."}. To fork, the template forks a middle process that forks the child
-and exits at once: the child is re-parented to the grader, a child subreaper (reaper.py), so the
-grader alone waits for the child, kills its process group and tree, reaps what escaped with setsid
-or a double fork, and reads its exit status, as it did when it forked children itself. The
-template ends when the grader closes its end of the socket.
+Plumbing: a unix socketpair (SOCK_SEQPACKET: whole messages, in order). Each request is one JSON
+message; a fork request carries the child's three pipe ends (SCM_RIGHTS). Replies come in order;
+those the grader does not wait for (warm, and `end` without waiting) are read before the next fork,
+so that, as before, every child of a test is dead and reaped before the next test's child exists.
 """
 
 from __future__ import annotations
 
 import atexit
-import gc
-import importlib
+import collections
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 
-__all__ = ["Template", "TemplateError", "PRELOAD", "warm", "shared", "prestart", "running"]
+from .forkserver import MAX_MESSAGE, serve
+from .reaper import become_subreaper
+
+__all__ = ["Template", "TemplateError", "PRELOAD", "warm", "shared", "prestart", "sync", "running"]
 
 # Imported in the template so that children start warm, and so that code running as the sandbox
 # user never needs to read them from disk (a Python installed under a private home directory, as
@@ -48,8 +45,7 @@ PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "numpy.fft", "secrets", "mat
            "collections", "itertools", "functools", "dataclasses", "typing", "warnings", "heapq", "bisect",
            "statistics", "string", "json", "re", "time", "subprocess", "tempfile")
 
-_MAX_MESSAGE = 1 << 20
-_REPLY_TIMEOUT = 300.0  # seconds: importing torch on a loaded machine takes several
+REPLY_TIMEOUT = 300.0  # seconds: importing torch on a loaded machine takes several
 _WANTED: dict = dict.fromkeys(PRELOAD)  # every module asked for in this process, in order
 _SHARED: dict = {}  # os.getpid() -> this process's Template
 
@@ -63,12 +59,14 @@ class Template:
 
     def __init__(self, sock: socket.socket, pid: int, proc=None):
         self.sock, self.pid, self._proc = sock, pid, proc
-        self._owed = 0  # replies to warm requests not read yet
+        self._owed = collections.deque()  # one handler (or None) per reply not read yet
         self._warmed: set = set()
         self._error: str | None = None
+        self.spare: int | None = None  # the pre-forked next child, as last reported
 
     @classmethod
     def start(cls, fork: bool = False) -> "Template":
+        become_subreaper()  # should the template die, what it leaves comes back to us
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         proc = None
         if fork:
@@ -76,17 +74,15 @@ class Template:
             sys.stderr.flush()
             pid = os.fork()
             if pid == 0:
-                status = 1
                 try:
                     ours.close()
-                    _main(theirs)
-                    status = 0
+                    serve(theirs)
                 finally:
-                    os._exit(status)
+                    os._exit(0)
         else:
             package = __name__.rpartition(".")[0]
-            code = (f"import sys; sys.path[:] = [sys.argv[1]] + [p for p in sys.path if p]; "
-                    f"from {package}.template import main; main(int(sys.argv[2]))")
+            code = (f"import socket, sys; sys.path[:] = [sys.argv[1]] + [p for p in sys.path if p]; "
+                    f"from {package}.forkserver import serve; serve(socket.socket(fileno=int(sys.argv[2])))")
             argv = [sys.executable, *subprocess._args_from_interpreter_flags(), "-c", code,
                     str(Path(__file__).resolve().parent.parent), str(theirs.fileno())]
             try:
@@ -101,28 +97,65 @@ class Template:
         template.warm(list(_WANTED))
         return template
 
+    # --- requests ---
+
     def warm(self, modules) -> None:
         """Ask the template to import `modules` (the reply is read before the next fork)."""
         new = [m for m in modules if m not in self._warmed]
         if new:
             self._warmed.update(new)
-            self._send({"op": "warm", "modules": new})
-            self._owed += 1
+            self._request({"op": "warm", "modules": new}, handler=self._warmed_up)
 
-    def spawn(self, job: dict, fds) -> int:
-        """Fork a child serving `job` on the pipe ends `fds` (request, reply, output); its pid."""
-        while self._owed:
-            reply = self._receive()
-            self._owed -= 1
-            if not reply.get("ok"):
-                self._error = str(reply.get("error"))
+    def spawn(self, job: dict, fds, forked) -> None:
+        """Have a child forked to serve `job` on the pipe ends `fds` (request, reply, output).
+        Returns at once; `forked(pid, error)` is called when the reply is read (at the latest by
+        the next request that waits, or `sync`): the grader can talk to the child meanwhile."""
+        self.sync()
         if self._error:
             raise TemplateError(self._error)
-        self._send({"op": "fork", "job": job}, fds)
-        reply = self._receive()
-        if not reply.get("ok") or not isinstance(reply.get("pid"), int):
-            raise TemplateError(f"the template could not fork a child: {reply.get('error')}")
-        return reply["pid"]
+
+        def settle(reply):
+            ok = reply.get("ok") and isinstance(reply.get("pid"), int)
+            forked(reply["pid"] if ok else None, None if ok else f"the template could not fork a child: "
+                                                                 f"{reply.get('error')}")
+
+        self._request({"op": "fork", "job": job}, fds, handler=settle)
+
+    def wait(self, pid: int, timeout: float):
+        """The exit status of child `pid` if it exits within `timeout` seconds, else None."""
+        return self._call({"op": "wait", "pid": pid, "timeout": max(0.0, timeout)}).get("status")
+
+    def end(self, pid: int, done=None):
+        """Kill child `pid`, its process group and all it started, and reap them. Without `done`,
+        wait and return its exit status; else return at once and call `done(status)` later."""
+        if done is None:
+            return self._call({"op": "end", "pid": pid}).get("status")
+        self._request({"op": "end", "pid": pid}, handler=lambda reply: done(reply.get("status")))
+        return None
+
+    def sync(self) -> None:
+        """Read every reply still owed (so every child ended so far is dead and reaped)."""
+        while self._owed:
+            handler = self._owed.popleft()
+            reply = self._receive()
+            if handler is not None:
+                handler(reply)
+
+    def status(self) -> dict:
+        return self._call({"op": "status"})
+
+    def _warmed_up(self, reply: dict) -> None:
+        if not reply.get("ok"):
+            self._error = str(reply.get("error"))
+
+    def _call(self, message: dict, fds=()) -> dict:
+        self.sync()
+        self._send(message, fds)
+        return self._receive()
+
+    def _request(self, message: dict, fds=(), handler=None) -> None:
+        self._send(message, fds)
+        self._owed.append(handler)
 
     def _send(self, message: dict, fds=()) -> None:
         data = json.dumps(message).encode()
@@ -132,16 +165,20 @@ class Template:
             raise TemplateError(f"the template process is gone ({exc})") from None
 
     def _receive(self) -> dict:
-        self.sock.settimeout(_REPLY_TIMEOUT)
+        self.sock.settimeout(REPLY_TIMEOUT)
         try:
-            data = self.sock.recv(_MAX_MESSAGE)
+            data = self.sock.recv(MAX_MESSAGE)
         except TimeoutError:
-            raise TemplateError(f"the template process did not answer within {_REPLY_TIMEOUT:g} s") from None
+            raise TemplateError(f"the template process did not answer within {REPLY_TIMEOUT:g} s") from None
         except OSError as exc:
             raise TemplateError(f"the template process is gone ({exc})") from None
         if not data:
             raise TemplateError("the template process ended")
-        return json.loads(data)
+        reply = json.loads(data)
+        self.spare = reply.get("spare")
+        return reply
+
+    # --- the process ---
 
     def alive(self) -> bool:
         if self._proc is not None:
@@ -152,7 +189,12 @@ class Template:
             return False
 
     def close(self) -> None:
-        """Close the socket (the template then exits) and wait for the process."""
+        """Close the socket (the template and its spare then exit) and wait for the template."""
+        try:
+            if self.alive():
+                self.sync()
+        except TemplateError:
+            pass
         self.sock.close()
         try:
             if self._proc is not None:
@@ -187,10 +229,21 @@ def warm(modules=PRELOAD) -> None:
     shared().warm(list(modules))
 
 
-def running() -> list[int]:
-    """The pid of this process's template, if it has one (tests tell it from leftovers)."""
+def sync() -> None:
+    """Every child this process's template was told to end is dead and reaped."""
     template = _SHARED.get(os.getpid())
-    return [template.pid] if template is not None else []
+    if template is not None and template.alive():
+        template.sync()
+
+
+def running() -> list[int]:
+    """The pids of this process's template and its spare, if there are (tests tell them from
+    leftovers of a grade)."""
+    template = _SHARED.get(os.getpid())
+    if template is None or not template.alive():
+        return []
+    template.status()
+    return [template.pid] + ([template.spare] if template.spare else [])
 
 
 def _forget() -> None:
@@ -211,103 +264,3 @@ def _close_all() -> None:
 
 os.register_at_fork(after_in_child=_forget)
 atexit.register(_close_all)
-
-
-# --- the template process ---------------------------------------------------------------------
-
-def main(fd: int) -> None:
-    """Entry point of a template started as a fresh interpreter: serve socket `fd`."""
-    _main(socket.socket(fileno=fd))
-
-
-def _main(sock: socket.socket) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C stops the grader, which closes the socket
-    sock.settimeout(None)
-    while True:
-        try:
-            data, fds, _, _ = socket.recv_fds(sock, _MAX_MESSAGE, 8)
-        except OSError:
-            return
-        if not data:
-            return
-        try:
-            request = json.loads(data)
-            if request.get("op") == "warm":
-                reply = _import(request["modules"])
-            elif request.get("op") == "fork":
-                reply = {"ok": True, "pid": _fork_child(request["job"], fds, sock)}
-            else:
-                reply = {"ok": False, "error": f"unknown request {request.get('op')!r}"}
-        except Exception as exc:  # a bad job or a failed fork: the grader reports it
-            reply = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-        finally:
-            for fd in fds:
-                try:
-                    os.close(fd)
-                except OSError:
-                    pass
-        sock.send(json.dumps(reply).encode())
-
-
-def _import(modules) -> dict:
-    failed = []
-    for name in modules:
-        try:
-            importlib.import_module(name)
-        except BaseException as exc:  # ImportError, or whatever a module raises at import
-            failed.append(f"{name} ({type(exc).__name__}: {exc})")
-    if "torch" in sys.modules:
-        sys.modules["torch"].set_num_threads(1)
-    return {"ok": not failed, "error": "could not import " + ", ".join(failed) if failed else None}
-
-
-def _fork_child(wire: dict, fds, sock) -> int:
-    from . import harden
-    from .child import ChildJob, probes_code, serve
-
-    if len(fds) != 3:
-        raise ValueError(f"a fork request carries {len(fds)} file descriptors, not 3")
-    job = ChildJob(**dict(wire, modules=tuple(wire["modules"]), banned=tuple(wire["banned"]),
-                          limits=SimpleNamespace(**wire["limits"])))
-    harden.ban_plan(job.banned)  # made here once rather than in every child
-    probes_code(job.probes_path)
-    r, w = os.pipe()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    gc.freeze()  # a child's collector then leaves the template's objects (and their pages) alone
-    try:
-        middle = os.fork()
-    except BaseException:
-        gc.unfreeze()
-        os.close(r)
-        os.close(w)
-        raise
-    if middle == 0:
-        status = 1
-        try:
-            os.close(r)
-            pid = os.fork()
-            if pid == 0:
-                os.close(w)
-                sock.close()
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                serve(job, *fds)  # never returns
-            os.write(w, pid.to_bytes(8, "big"))
-            status = 0
-        finally:
-            os._exit(status)  # the child is re-parented to the grader
-    gc.unfreeze()
-    os.close(w)
-    try:
-        data = b""
-        while len(data) < 8:
-            chunk = os.read(r, 8 - len(data))
-            if not chunk:
-                break
-            data += chunk
-    finally:
-        os.close(r)
-        os.waitpid(middle, 0)
-    if len(data) != 8:
-        raise OSError("the middle process could not fork the child")
-    return int.from_bytes(data, "big")
