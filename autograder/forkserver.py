@@ -45,6 +45,15 @@ def serve(sock: socket.socket) -> None:
     reaper._state["subreaper"] = None  # a cached answer may have come through fork; the flag did not
     reaper.become_subreaper()
     sock.settimeout(None)
+    try:
+        _loop(sock)
+    finally:  # the grader is done: nothing of ours outlives us, not even as a zombie
+        if _SPARE:
+            _retire()
+        reaper.reap_tree(0, [], lambda: None)
+
+
+def _loop(sock: socket.socket) -> None:
     while True:
         try:
             data, fds, _, _ = socket.recv_fds(sock, MAX_MESSAGE, 8)

@@ -36,7 +36,8 @@ from pathlib import Path
 from .forkserver import MAX_MESSAGE, serve
 from .reaper import become_subreaper
 
-__all__ = ["Template", "TemplateError", "PRELOAD", "warm", "shared", "prestart", "sync", "running"]
+__all__ = ["Template", "TemplateError", "PRELOAD", "warm", "shared", "prestart", "sync", "running",
+           "close_all"]
 
 # Imported in the template so that children start warm, and so that code running as the sandbox
 # user never needs to read them from disk (a Python installed under a private home directory, as
@@ -256,11 +257,12 @@ def _forget() -> None:
     _SHARED.clear()
 
 
-def _close_all() -> None:
-    for template in list(_SHARED.values()):
+def close_all() -> None:
+    """End this process's template (a process that leaves by os._exit calls this first)."""
+    template = _SHARED.pop(os.getpid(), None)
+    if template is not None:
         template.close()
-    _SHARED.clear()
 
 
 os.register_at_fork(after_in_child=_forget)
-atexit.register(_close_all)
+atexit.register(close_all)
