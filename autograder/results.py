@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 __all__ = ["TestResult", "Report", "write_json_atomic", "GRADESCOPE_VISIBILITY", "format_table",
-           "reserve_results", "write_results", "NOT_FINISHED"]
+           "reserve_results", "write_results", "NOT_FINISHED", "cannot_start_results"]
 
 GRADESCOPE_VISIBILITY = {"public": "visible", "hidden": "after_published"}
 MAX_TEST_OUTPUT = 12_000
@@ -102,6 +102,17 @@ def write_json_atomic(path, data: dict) -> None:
         except OSError:
             pass
         raise
+
+
+CANNOT_START = ("Not graded: the autograder could not start (see its log). This is not your fault; please tell "
+                "the course staff.")
+
+
+def cannot_start_results(spec) -> bytes:
+    """The results.json run_autograder copies when the grader could not even start: every test of
+    `spec` listed, scored 0 (shipped in the grader zip, written at build time)."""
+    report = Report(spec.name, spec.title, [TestResult(t, 0.0, CANNOT_START) for t in spec.tests], 0.0, [CANNOT_START])
+    return (json.dumps(report.to_gradescope(), indent=2) + "\n").encode()
 
 
 def _reserve_path(path: Path) -> Path:

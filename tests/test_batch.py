@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import signal
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -282,6 +283,56 @@ def test_the_command_grades_a_gradescope_export(quick_bundle, tmp_path, capsys):
     assert float(pair["score"]) == spec.max_score - points(spec, lambda t: t.module == "captioning_rnn")
     assert sorted(p.name for p in (out / "results").iterdir()) == ["Ada_Lovelace.json", "Alan_Turing_Grace_Hopper.json"]
     assert (out / "histogram.png").read_bytes()[:8] == PNG
+
+
+NEIGHBOUR = """import os as _o, time as _t
+_d = _o.environ["NEIGHBOURS"]
+try:  # once per sandbox user: note this process, wait for the other submission's, try to signal it
+    _fd = _o.open(f"{_d}/pid-{_o.getuid()}", _o.O_CREAT | _o.O_EXCL | _o.O_WRONLY)
+except FileExistsError:
+    pass
+else:
+    _o.write(_fd, str(_o.getpid()).encode())
+    _o.close(_fd)
+    _end, _others = _t.time() + 10, []
+    while _t.time() < _end and not _others:
+        _others = [n for n in _o.listdir(_d) if n.startswith("pid-") and n != f"pid-{_o.getuid()}"]
+        _t.sleep(0.05)
+    _said = "saw no other submission"
+    for _n in _others:
+        try:
+            _o.kill(int(open(f"{_d}/{_n}").read()), 0)
+            _said = "signalled it"
+        except OSError as _e:
+            _said = type(_e).__name__
+    with open(f"{_d}/said-{_o.getuid()}", "w") as _f:
+        _f.write(_said)
+    _t.sleep(1.0)  # alive while the other one tries
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: sandbox users exist only when grading as root")
+def test_submissions_graded_side_by_side_run_as_different_users(bundles, tmp_path, monkeypatch):
+    """Needs root. Two submissions, two workers: each submission's code notes its process, waits
+    for the other's and tries to signal it. They run as two different sandbox users (one per
+    worker, created on demand), and each attempt is refused."""
+    from conftest import shared_tmp
+
+    neighbours = Path(tempfile.mkdtemp(prefix="neighbours-", dir=shared_tmp()))
+    neighbours.chmod(0o777)
+    monkeypatch.setenv("NEIGHBOURS", str(neighbours))
+    root = tmp_path / "submissions"
+    for name in ("left", "right"):
+        submission(root / name, prefix={"rnn_layers.py": NEIGHBOUR})
+    try:
+        rows = grade_batch(bundles("rnn"), root, tmp_path / "out", jobs=2, progress=False)
+        said = {p.name: p.read_text() for p in neighbours.iterdir() if p.name.startswith("said-")}
+    finally:
+        shutil.rmtree(neighbours, ignore_errors=True)
+    assert all(not r.error for r in rows)
+    assert len(said) == 2, said  # two users, each saw the other
+    assert set(said.values()) == {"PermissionError"}, said
+    assert leftovers() == []
 
 
 def test_the_command_refuses_a_missing_folder_and_a_bad_job_count(tmp_path, bundles, capsys):

@@ -303,13 +303,31 @@ CALL_HOSTILITY = {
                               "raise Nasty()", "rnn_backward raised Nasty: <message could not be shown>"),
     "garbage_on_the_reply_pipe": ("import os\nfor fd in range(3, 64):\n    try:\n        os.write(fd, b'\\xff' * 64)\n"
                                   "    except OSError:\n        pass", "returned something the grader could not read"),
+    **{f"forged_reply_{kind}": (
+        "import os, struct\n"
+        f"head = {header!r}\n"
+        "frame = struct.pack('>QQ', len(head), 0) + head\n"
+        "for fd in range(3, 64):\n    try:\n        os.write(fd, frame)\n    except OSError:\n        pass\n"
+        "os._exit(0)", f"returned something the grader could not read: {said}")
+       for kind, header, said in [
+           ("nested_deeply", b'{"ok": false, "error": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+            "reply header is JSON nested too deeply to read"),
+           ("line_a_string", b'{"ok": false, "error": {"type": "E", "message": "m", "where": '
+                             b'{"file": "f.py", "line": "7", "code": "", "function": "f"}}}',
+            "reply header field 'error.where.line' is str, not int"),
+           ("no_ok", b'{"banned": []}', "reply header has no 'ok' field"),
+           ("banned_a_number", b'{"ok": true, "banned": 5}', "reply header field 'banned' is int, not list"),
+           ("error_a_list", b'{"ok": false, "error": ["x"]}', "reply header field 'error' is list, not dict"),
+       ]},
 }
 
 
 @pytest.mark.parametrize("kind", sorted(CALL_HOSTILITY))
 def test_a_function_that_crashes_or_exits_fails_alone(rnn, tmp_path, notes, kind):
-    """rnn_backward exits, is killed, crashes or scribbles on the reply pipe: its tests score 0
-    with a message naming what happened; the honest function graded next to it keeps its points."""
+    """rnn_backward exits, is killed, crashes, scribbles on the reply pipe or sends a forged reply
+    header (nested too deeply to read, a field of the wrong type, a field missing): its tests score
+    0 with a message naming what happened, as the submission's doing (the grader logs no internal
+    error); the honest function graded next to it keeps its points."""
     code, message = CALL_HOSTILITY[kind]
     files = submission(tmp_path, wrap(TARGET, code))
     ids = pick(rnn.spec, CONTROL, TARGET)
