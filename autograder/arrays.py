@@ -8,8 +8,8 @@ for objects, strings or records, and the byte count must agree with the shape.
 
 A data file (`*.arrays`) is the 8-byte magic, the index length, the JSON index (names sorted,
 offsets 64-byte aligned), then the data: its bytes depend only on the arrays. `ArrayFile` loads
-it into one private anonymous mapping, so that a forked child can drop every array at once
-(`mmap.madvise(MADV_DONTNEED)`) without copying a page (see bundle.scrub_all).
+it into one private anonymous mapping. (No child is ever forked from a process that holds one:
+children come from the template, template.py.)
 """
 
 from __future__ import annotations

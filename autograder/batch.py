@@ -113,14 +113,14 @@ def grade_batch(bundle, folder, out, jobs=None, force=False, visibilities=None, 
     todo = deque(i for i in range(len(subs)) if i not in rows)
     try:
         if todo:
-            _run(bundle, subs, visibilities, todo, rows, out, jobs, timeout, progress, stamp, late)
+            _run(bundle, subs, visibilities, todo, rows, out, jobs, timeout, progress, stamp, warn, late)
     finally:  # also after an interrupt: what was graded is in the table
         done = [rows[i] for i in range(len(subs)) if i in rows]
         write_outputs(out, done, spec)
     return done
 
 
-def _run(bundle, subs, visibilities, todo, rows, out, jobs, timeout, progress, stamp, late=None) -> None:
+def _run(bundle, subs, visibilities, todo, rows, out, jobs, timeout, progress, stamp, warn, late=None) -> None:
     """Grade the submissions indexed in `todo` with `jobs` workers, filling `rows` and OUT/results."""
     from tqdm import tqdm
 
@@ -144,7 +144,7 @@ def _run(bundle, subs, visibilities, todo, rows, out, jobs, timeout, progress, s
         bar.update(1)
         bar.set_postfix(failed=sum(1 for r in rows.values() if r.error), refresh=False)
 
-    with (WorkerPool(bundle, subs, visibilities) as pool,
+    with (WorkerPool(bundle, subs, visibilities, warn=warn) as pool,
           tqdm(total=len(todo), desc=f"grading {spec.name}", unit="sub", file=sys.stderr, dynamic_ncols=True,
                disable=None if progress is None else not progress) as bar):
         while todo or any(w.current is not None for w in pool.workers.values()):

@@ -1,11 +1,15 @@
 """The forked worker processes of `grade-batch`, and the pipes between them and this process.
 
-The pool loads the framework and the bundle's arrays once, then forks workers that share them.
-A worker reads submission indices, one a line, from its task pipe and grades each whole with
-`grade_path`, in its own subreaper with its own temporary folder; it answers each on its result
-pipe with one frame: an 8-byte big-endian length, then JSON ({"i", "results"} or {"i", "error"},
-with "log" and "elapsed"). The pool only moves indices and frames; deciding what to grade next
-and what a death or an overrun costs is up to `batch`.
+The pool loads the bundle's arrays once, then forks workers that share them. A worker reads
+submission indices, one a line, from its task pipe and grades each whole with `grade_path`, in its
+own subreaper with its own temporary folder and its own template (a fresh interpreter, started at
+its first grade: the worker's memory holds reference data, so its children must not be forked
+from it; see template.py); it answers each on its result pipe with one frame: an 8-byte big-endian
+length, then JSON ({"i", "results"} or {"i", "error"}, with "log" and "elapsed"). When grading as
+root, worker slot k runs its children as the user `autograder-student-<k+1>`, created on demand
+(users.py), so that submissions graded side by side cannot signal each other or share a process
+limit. The pool only moves indices and frames; deciding what to grade next and what a death or an
+overrun costs is up to `batch`.
 """
 
 from __future__ import annotations
@@ -52,19 +56,15 @@ def _send(fd: int, msg: dict) -> None:
 
 
 def _warm_up(bundle, visibilities) -> None:
-    """Import the framework and load every array once here, so that forked workers share them."""
-    from .grade import preload
-    from .sandbox import warm
-
-    warm()
-    preload(bundle.spec)
+    """Load every array once here, so that forked workers share them (the framework is imported by
+    each worker's template, not here)."""
     for vis in visibilities:
         bundle._arrays(vis)  # a public Bundle.load() would be nicer
     bundle.verify_module()
     getattr(bundle, "hints", dict)()
 
 
-def _serve(bundle, subs, visibilities, task_fd: int, result_fd: int) -> None:
+def _serve(bundle, subs, visibilities, task_fd: int, result_fd: int, user: str | None = None) -> None:
     """A worker's life: grade each submission whose index arrives on `task_fd`; return at EOF."""
     from .grade import grade_path  # looked up in the worker, so that a replaced one takes effect
     from .submission import describe
@@ -75,7 +75,7 @@ def _serve(bundle, subs, visibilities, task_fd: int, result_fd: int) -> None:
         for line in tasks:
             i, logs, start = int(line), [], time.monotonic()
             try:
-                report = grade_path(bundle, subs[i].path, visibilities, log=logs.append)
+                report = grade_path(bundle, subs[i].path, visibilities, log=logs.append, user=user)
                 msg = {"i": i, "results": report.to_gradescope()}
             except Exception:
                 logs.append(traceback.format_exc())
@@ -88,6 +88,9 @@ def _serve(bundle, subs, visibilities, task_fd: int, result_fd: int) -> None:
                     logs.append(traceback.format_exc())
             msg.update(log=logs, elapsed=time.monotonic() - start)
             _send(result_fd, msg)
+    from .template import close_all
+
+    close_all()  # this worker's template and its spare end with it
 
 
 @dataclass
@@ -96,6 +99,7 @@ class Worker:
     tasks: int  # write end of its task pipe; -1 once retired
     results: int  # read end of its result pipe (non-blocking)
     tmp: str
+    slot: int = 0  # 0, 1, ...: which sandbox user its children run as (when grading as root)
     current: int | None = None  # the submission it is grading
     started: float = 0.0  # time.monotonic() when it was handed `current`
     buf: bytearray = field(default_factory=bytearray)
@@ -104,13 +108,29 @@ class Worker:
 class WorkerPool:
     """Workers forked from this process; each grades one submission at a time. A context manager."""
 
-    def __init__(self, bundle, subs, visibilities):
+    def __init__(self, bundle, subs, visibilities, warn=None):
         _warm_up(bundle, visibilities)
         reaper.become_subreaper()  # a worker that dies leaves its sandboxed children to us
         self.bundle, self.subs, self.visibilities = bundle, subs, visibilities
         self.workers: dict[int, Worker] = {}
         self.sel = selectors.DefaultSelector()
         self.tmp = _reachable_tmp("autograder-batch-")
+        self.warn = warn or (lambda msg: print(f"warning: {msg}", file=sys.stderr))
+        self.users: dict[int, str | None] = {}  # slot -> its sandbox user (None: the shared one)
+
+    def _user(self, slot: int) -> str | None:
+        """Slot `slot`'s own sandbox user when grading as root, created the first time."""
+        if os.geteuid() != 0:
+            return None
+        if slot not in self.users:
+            from .users import worker_user
+
+            self.users[slot], problem = worker_user(slot)
+            if problem:
+                self.warn(f"could not create a sandbox user for worker {slot + 1} ({problem}); its submissions' "
+                          "code runs as the shared sandbox user, so submissions graded side by side may signal "
+                          "each other and share one process limit")
+        return self.users[slot]
 
     def __enter__(self) -> "WorkerPool":
         return self
@@ -119,6 +139,9 @@ class WorkerPool:
         self.shutdown()
 
     def spawn(self) -> Worker:
+        busy = {w.slot for w in self.workers.values()}
+        slot = next(k for k in range(len(busy) + 1) if k not in busy)
+        user = self._user(slot)
         task_r, task_w = os.pipe()
         res_r, res_w = os.pipe()
         tmp = _reachable_tmp("w", self.tmp)
@@ -132,14 +155,14 @@ class WorkerPool:
                     if fd >= 0:
                         os.close(fd)
                 tempfile.tempdir = tmp  # work folders and unpacked zips: removed with the worker
-                _serve(self.bundle, self.subs, self.visibilities, task_r, res_w)
+                _serve(self.bundle, self.subs, self.visibilities, task_r, res_w, user)
                 status = 0
             finally:
                 os._exit(status)
         os.close(task_r)
         os.close(res_w)
         os.set_blocking(res_r, False)
-        w = Worker(pid, task_w, res_r, tmp)
+        w = Worker(pid, task_w, res_r, tmp, slot)
         self.workers[pid] = w
         self.sel.register(res_r, selectors.EVENT_READ, w)
         return w

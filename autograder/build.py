@@ -29,6 +29,7 @@ from .checks import CaseContext, describe_failure, diagnosable
 from .errors import BuildError
 from .grade import prepare_workdir, preload
 from .mutants import apply_mutant, diagnose, load_catalog
+from .results import cannot_start_results
 from .notebooks import starter_entries as notebook_starter_entries
 from .policy import describe_policy
 from .sandbox import Child, ChildJob
@@ -314,6 +315,7 @@ def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, P
         grader["setup.sh"] = setup_script(spec.framework).encode()
         grader["run_autograder"] = _render("run_autograder").encode()
         grader["requirements.txt"] = ("\n".join(PINS[spec.framework]) + "\n").encode()
+        grader["fallback_results.json"] = cannot_start_results(spec)
         grader_zip = out_dir / f"{name}-autograder.zip"
         write_zip(grader_zip, grader, executables=("setup.sh", "run_autograder"))
 

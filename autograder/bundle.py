@@ -18,9 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import mmap
 import sys
-import weakref
 from pathlib import Path
 
 import numpy as np
@@ -29,29 +27,9 @@ from .arrays import ArrayFile
 from .errors import AutograderError
 from .spec import load_spec
 
-__all__ = ["Bundle", "input_key", "output_key", "scrub_all", "GRADESCOPE_ONLY"]
+__all__ = ["Bundle", "input_key", "output_key", "GRADESCOPE_ONLY"]
 
 GRADESCOPE_ONLY = "gradescope_only.json"
-
-_LIVE: "weakref.WeakSet[Bundle]" = weakref.WeakSet()
-
-
-def scrub_all() -> None:
-    """Zero and drop every array any bundle of this process holds.
-
-    Called in each child right after the fork, before student code is imported: the child's copy
-    of the grader's memory must not hold reference outputs (hidden or public) that code could find
-    with gc.get_objects(). Every array is a view into a private anonymous mapping; dropping the
-    child's pages of it (MADV_DONTNEED) makes them read as zeros there, copies nothing, and leaves
-    the grader's own pages untouched.
-    """
-    for bundle in list(_LIVE):
-        for mapping in bundle._pools:
-            mapping.madvise(mmap.MADV_DONTNEED)
-        bundle._hints = None
-    # The arrays stay where they are (zeros now): freeing thousands of them here would write to
-    # as many pages shared with the grader, each copied on write, for nothing.
-
 
 def input_key(caseset: str, case: str, name: str = "") -> str:
     return f"in/{caseset}/{case}/{name}"
@@ -70,8 +48,6 @@ class Bundle:
         self._data: dict[str, tuple] = {}  # visibility -> (prefix index, ArrayFile)
         self._verify = None
         self._hints = None
-        self._pools: list[mmap.mmap] = []  # the mappings behind every loaded array
-        _LIVE.add(self)
 
     @property
     def probes_path(self) -> Path:
@@ -92,7 +68,6 @@ class Bundle:
             if not path.is_file():
                 raise AutograderError(f"{path} is missing: this bundle has no {visibility} cases")
             data = ArrayFile(path)
-            self._pools.append(data.mapping)
             index: dict[str, dict] = {}
             for key in data.names():
                 prefix, _, name = key.rpartition("/")

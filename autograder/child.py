@@ -1,7 +1,7 @@
 """The child side of the sandbox: import the submission, run probes, send back plain arrays.
 
-Everything here runs in a forked process that the grader kills when the test ends. It never
-returns into the grader's code: `serve` always ends in `os._exit`.
+Everything here runs in a process forked from the template (template.py), which the grader kills
+when the test ends. It never returns into the template's code: `serve` always ends in `os._exit`.
 """
 
 from __future__ import annotations
@@ -12,15 +12,35 @@ import random
 import sys
 import traceback
 import types
+from dataclasses import dataclass
 
 import numpy as np
 
-from . import harden, stack as stacks
+from . import harden, stack as stacks, tmpdirs
 from .protocol import pack, read_frame_blocking
 
-__all__ = ["serve", "to_plain", "NotPlain", "ContractError"]
+__all__ = ["ChildJob", "serve", "to_plain", "NotPlain", "ContractError"]
 
 EXIT_INTERNAL = 70
+
+
+@dataclass(frozen=True)
+class ChildJob:
+    """Everything a child needs: where the code is, what to import, its limits, whose user it runs as
+    (None: the sandbox user). The grader adds, per child, its environment, whether it grades as root,
+    and the child's private temporary folder (`env`, `as_root`, `tmpdir`; see sandbox.Child)."""
+
+    workdir: str
+    probes_path: str
+    modules: tuple[str, ...]
+    limits: object
+    timeout: float
+    banned: tuple[str, ...] = ()
+    refuse: tuple[str, ...] = ()  # 'module:function' (or 'module:<module>') that hung earlier: raise at once
+    user: str | None = None
+    env: dict | None = None
+    as_root: bool = False
+    tmpdir: str | None = None
 
 
 class ContractError(Exception):
@@ -129,9 +149,6 @@ def serve(job, req_fd: int, rep_fd: int, out_fd: int) -> None:
         sys.stdout = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)
         sys.stderr = open(2, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)
         _close_all_but(req_fd, rep_fd)
-        from .bundle import scrub_all
-
-        scrub_all()  # no reference data in the memory student code can search
         status = _serve(job, req_fd, rep_fd)
     except BaseException:
         status = EXIT_INTERNAL
@@ -174,17 +191,26 @@ def _send(rep_fd: int, meta: dict, arrays: dict | None = None) -> None:
 
 def _serve(job, req_fd: int, rep_fd: int) -> int:
     sys.dont_write_bytecode = True
+    if job.env is not None:  # the grader's environment now, not the template's when it started
+        os.environ.clear()
+        os.environ.update(job.env)
     os.chdir(job.workdir)
     sys.path[:0] = [job.workdir]
     torch = sys.modules.get("torch")
     if torch is not None:
         torch.set_num_threads(1)
-    plan = harden.ban_plan(job.banned)  # made by the grader before the fork: no scan here
+    plan = harden.ban_plan(job.banned)  # made by the template before the fork: no scan here
     probes = _load_probes(job.probes_path)
-    as_root = os.geteuid() == 0
+    as_root = job.as_root
+    tmp = job.tmpdir
     if as_root:
         harden.leave_network()
-        uid, gid = harden.sandbox_ids()
+        uid, gid = harden.sandbox_ids(job.user)
+        if tmpdirs.private_mounts(job.limits.tmp_mb, keep=(job.workdir,)):
+            tmp = "/tmp"  # a tmpfs of this child's own mount namespace, gone with it
+        os.chdir(job.workdir)
+    if tmp:
+        tmpdirs.use(tmp)
     harden.apply_limits(job.limits, job.timeout, as_root)
     if as_root:
         harden.drop_privileges(uid, gid)

@@ -117,21 +117,28 @@ def _load_bundle(args, repo_name):
 
 def cmd_grade(args) -> int:
     from .grade import grade_path
-    from .results import format_table, write_json_atomic
+    from .results import format_table, reserve_results, write_results
     from .submission import locate
+    from .template import prestart
 
     path = Path(args.path)
     if not path.exists():
         raise AutograderError(f"{path}: no such file or folder (give a submission folder, a .zip or a .py file)")
+    prestart()  # forked before any bundle is built or loaded here: it never holds reference data
     bundle = _load_bundle(args, args.name)
     if bundle.spec.name != args.name:
         raise AutograderError(f"the bundle is for '{bundle.spec.name}', not '{args.name}'")
     locate(path, bundle.spec.files).cleanup()  # a submission that cannot be read (a broken zip): one line, exit 2
     visibilities = ("public",) if args.public_only else bundle.visibilities()
+    if args.json:
+        try:
+            reserve_results(args.json, bundle.spec)
+        except OSError as exc:
+            raise AutograderError(f"{args.json}: cannot be written ({exc.strerror or exc})") from None
     report = grade_path(bundle, path, visibilities)
     print(format_table(report, verbose=args.verbose))
     if args.json:
-        write_json_atomic(args.json, report.to_gradescope())
+        write_results(args.json, report.to_gradescope(), log=lambda msg: print(msg, file=sys.stderr))
         print(f"wrote {args.json}")
     return 0
 

@@ -27,18 +27,20 @@ __all__ = ["grade_files", "grade_path", "preload", "prepare_workdir", "GradeStat
 
 
 def preload(spec) -> None:
-    """Import the framework (and the spec's `preload` modules) once in the grader, before forking."""
-    warm(("torch",) if spec.framework == "torch" else ())
-    warm(spec.preload)
+    """Have the framework (and the spec's `preload` modules) imported once, in the template that
+    forks the children; the grader itself imports neither. Returns at once: the template imports
+    while the grader prepares the grade."""
+    warm((("torch",) if spec.framework == "torch" else ()) + tuple(spec.preload))
 
 
-def prepare_workdir(files: dict, support_dir: Path) -> str:
+def prepare_workdir(files: dict, support_dir: Path, user: str | None = None) -> str:
     """A fresh folder with the submitted files and the support files, readable by the sandbox user.
 
     Its `__pycache__` folder is the one thing the sandbox user may write: the first child that
     imports a module there leaves its bytecode for the grade's later children (which then skip
     compiling it). Whatever a child writes there reaches only later children of the same grade,
-    running the same submission as the same user; the grader never imports from the folder."""
+    running the same submission as the same user (`user`, default the sandbox user, when grading
+    as root); the grader never imports from the folder."""
     workdir = tempfile.mkdtemp(prefix="autograder-work-")
     for name, src in files.items():
         shutil.copyfile(src, os.path.join(workdir, name))
@@ -54,7 +56,7 @@ def prepare_workdir(files: dict, support_dir: Path) -> str:
     if os.geteuid() == 0:
         from .harden import sandbox_ids
 
-        os.chown(bytecode, *sandbox_ids())
+        os.chown(bytecode, *sandbox_ids(user))
     return workdir
 
 
@@ -91,7 +93,7 @@ def _diagnoses(bundle, test, ctx) -> list[dict]:
     return found
 
 
-def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log, state) -> TestResult:
+def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log, state, user=None) -> TestResult:
     start = time.monotonic()
     spec = bundle.spec
     cases = spec.casesets[test.cases].select(visibilities)
@@ -105,7 +107,7 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
                         "make the slow functions faster (see the timings of earlier tests).")
     deadline = min(start + test.timeout, budget_deadline)
     job = ChildJob(workdir=workdir, probes_path=str(bundle.probes_path), modules=(test.module,),
-                   limits=test.limits, timeout=test.timeout, banned=test.banned,
+                   limits=test.limits, timeout=test.timeout, banned=test.banned, user=user,
                    refuse=tuple(f"{module}:{qual}" for module, qual in state.hung))
     child = Child(job)
     if state.waiting is not None:
@@ -161,31 +163,30 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
 
 
 def grade_files(bundle, files: dict, visibilities=("public", "hidden"), notes=(), tests=None,
-                log=None, progress=None, hung=None, waiting=None) -> Report:
+                log=None, progress=None, hung=None, waiting=None, user=None) -> Report:
     """Grade the submitted files (name -> path) with every test of the bundle's spec.
 
     `visibilities` picks the cases ("public" only for a self-check); `tests` restricts to some test
     ids (the others are reported as not run); `progress(result)` is called after each test; `hung`
     ((module, name) -> test name, updated in place) carries the functions that hit a time limit
     from one call to the next (the self-check grades one test per call); `waiting(test, seconds)`
-    is called about twice a second while a test waits for its child.
+    is called about twice a second while a test waits for its child; `user` is the sandbox user
+    children run as when grading as root (default: autograder-student).
     """
     log = log or (lambda msg: print(msg, file=sys.stderr))
     spec = bundle.spec
     start = time.monotonic()
     preload(spec)
-    if any(t.kind == "property" for t in spec.tests):
-        bundle.verify_module()  # imported before the first fork, so no child's ban plan is made twice
     budget_deadline = start + spec.budget
     state = GradeState(frozenset((t.module, t.graded) for t in spec.tests), hung if hung is not None else {}, waiting)
-    workdir = prepare_workdir(files, bundle.support_dir)
+    workdir = prepare_workdir(files, bundle.support_dir, user)
     results = []
     try:
         for test in spec.tests:
             if tests is not None and test.id not in tests:
                 continue
             try:
-                res = _run_test(test, bundle, workdir, visibilities, set(files), budget_deadline, log, state)
+                res = _run_test(test, bundle, workdir, visibilities, set(files), budget_deadline, log, state, user)
             except Exception:
                 log(f"internal error around test {test.id}:\n{traceback.format_exc()}")
                 res = TestResult(test, 0.0, "The grader itself failed on this test; this is not your fault. "

@@ -7,6 +7,10 @@ writes to ROOT/submission_metadata.json: `created_at` (this submission's time),
 `previous_submissions` (each with `submission_time` and its `results`) for the daily limit.
 Missing or malformed metadata never costs a student anything: the submission is graded, without
 penalty or limit, and the results' output says why.
+The template that forks the children is started first,
+while this process holds no reference data (template.py); then, once the spec is read, a
+results.json listing every test is written and the space for the real one reserved
+(results.reserve_results), so that a submission filling the disk cannot make it unwritable.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import traceback
 from pathlib import Path
 
 from .policy import apply_late, next_graded_at, parse_time, show_time
-from .results import Report, TestResult, format_table, write_json_atomic
+from .results import Report, TestResult, format_table, reserve_results, write_results
 
 __all__ = ["run", "read_metadata", "late_results", "rate_limited", "METADATA_FILE", "LIMITED_PREFIX"]
 
@@ -155,10 +159,16 @@ def run(root: Path) -> int:
     try:
         from .bundle import Bundle
         from .grade import grade_path
+        from .template import prestart
 
         _lock_down(root)
+        prestart()  # forked now, before the bundle is loaded: it never holds reference data
         bundle = Bundle(root / "source" / "bundle")
         spec = bundle.spec
+        try:
+            reserve_results(results_path, spec)
+        except OSError as exc:  # grade anyway; the results are written at the end if they can be
+            print(f"autograder: could not reserve space for {results_path}: {exc}", file=sys.stderr)
         meta, problem = read_metadata(root)
         repeat, limit_note = None, ""
         if spec.policy.daily_limit:
@@ -183,5 +193,5 @@ def run(root: Path) -> int:
                         time.monotonic() - start, [message],
                         hidden_visibility=spec.policy.hidden_visibility if spec else "after_published")
         data = report.to_gradescope()
-    write_json_atomic(results_path, data)
+    write_results(results_path, data, log=lambda msg: print(msg, file=sys.stderr))
     return 0

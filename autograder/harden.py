@@ -22,11 +22,11 @@ SANDBOX_USER = "autograder-student"
 _CLONE_NEWNET = 0x40000000
 
 
-def sandbox_ids() -> tuple[int, int]:
-    """uid and gid of the sandbox user; `nobody` when setup.sh has not created it."""
+def sandbox_ids(user: str | None = None) -> tuple[int, int]:
+    """uid and gid of `user` (default: the sandbox user); `nobody` when no such user exists."""
     import pwd
 
-    for name in (SANDBOX_USER, "nobody"):
+    for name in (user or SANDBOX_USER, "nobody"):
         try:
             entry = pwd.getpwnam(name)
             return entry.pw_uid, entry.pw_gid

@@ -15,7 +15,7 @@ import numpy as np
 
 from .arrays import ArrayError, describe, read_entry
 
-__all__ = ["pack", "FrameReader", "read_frame_blocking", "ProtocolError", "MAX_HEADER"]
+__all__ = ["pack", "FrameReader", "read_frame_blocking", "ProtocolError", "MAX_HEADER", "check_reply"]
 
 _HEAD = struct.Struct(">QQ")
 MAX_HEADER = 1 << 20
@@ -38,6 +38,8 @@ def _unpack(head: bytes, payload: bytes, max_array_bytes: int | None):
         meta = json.loads(head.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
         raise ProtocolError("reply header is not valid JSON") from None
+    except RecursionError:
+        raise ProtocolError("reply header is JSON nested too deeply to read") from None
     if not isinstance(meta, dict) or not isinstance(meta.get("arrays", []), list):
         raise ProtocolError("reply header is not a mapping")
     arrays, pos = {}, 0
@@ -97,3 +99,39 @@ def read_frame_blocking(fd: int):
     payload = _read_exact(fd, plen)
     meta, arrays = _unpack(head, payload, None)
     return meta, {k: np.array(v) for k, v in arrays.items()}  # writeable copies for the student's code
+
+
+# What a child's reply header holds besides its arrays: field -> (type, required). Every reply
+# has "ok"; a failed one has "error", whose "where" (the student's line) may be null.
+_REPLY = {"ok": (bool, True), "banned": (list, False), "error": (dict, False)}
+_ERROR = {"type": (str, True), "message": (str, True), "stage": (str, False), "module": (str, False),
+          "where": ((dict, type(None)), False)}
+_WHERE = {"file": (str, True), "line": (int, True), "code": (str, True), "function": (str, True)}
+
+
+def _check_fields(obj: dict, fields: dict, path: str) -> None:
+    for name, (kind, required) in fields.items():
+        where = f"{path}{name}"
+        if name not in obj:
+            if required:
+                raise ProtocolError(f"reply header has no '{where}' field")
+            continue
+        value = obj[name]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            kinds = kind if isinstance(kind, tuple) else (kind,)
+            expected = " or ".join("null" if k is type(None) else k.__name__ for k in kinds)
+            raise ProtocolError(f"reply header field '{where}' is {type(value).__name__}, not {expected}")
+
+
+def check_reply(meta: dict) -> None:
+    """Check the fields the grader reads from a child's reply header (after `arrays`); a missing
+    field or one of the wrong type is a ProtocolError naming it."""
+    _check_fields(meta, _REPLY, "")
+    if not all(isinstance(b, str) for b in meta.get("banned", [])):
+        raise ProtocolError("reply header field 'banned' holds something that is not a string")
+    if not meta["ok"]:
+        if "error" not in meta:
+            raise ProtocolError("reply header says the call failed but has no 'error' field")
+        _check_fields(meta["error"], _ERROR, "error.")
+        if meta["error"].get("where") is not None:
+            _check_fields(meta["error"]["where"], _WHERE, "error.where.")

@@ -105,15 +105,18 @@ def kill_tree(pid: int) -> list[int]:
 
 def reap_tree(pid: int, tree: list[int], reap_pid) -> None:
     """After kill_tree: wait for `pid` (`reap_pid()`, whose caller keeps the exit status), then
-    kill and reap whatever was re-parented to us. A killed process's children are re-parented
+    kill and reap whatever was re-parented to us (from another session, or from `tree`). A killed process's children are re-parented
     before it can be reaped, so when `pid` had no descendants and no orphan is found once it is
     reaped, nothing is left; otherwise the orphan passes repeat until one finds nothing twice in
     a row (their own children are re-parented only as they die)."""
     reap_pid()
-    quiet = 0
+    quiet, me = 0, os.getpid()
     for _ in range(200):  # bounded: at most about a second of waiting for stragglers
         orphans = [o for o in _orphans_from_other_sessions() if o != pid]
         alive = [p for p in tree if _stat(p) is not None]
+        # Killed members of the tree in our own session (a worker's template, say) come to us too.
+        orphans += [p for p in alive if p not in orphans and (_stat(p) or (0,))[0] == me]
+        alive = [p for p in alive if p not in orphans]
         if not orphans and not alive:
             quiet += 1
             if quiet >= 2 or not tree:

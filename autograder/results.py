@@ -20,7 +20,8 @@ from pathlib import Path
 from .failures import FAILURE_KINDS, Failure
 
 __all__ = ["TestResult", "Report", "Failure", "FAILURE_KINDS", "write_json_atomic", "gradescope_visibility",
-           "format_table", "ADVISORY_NOTE"]
+           "format_table", "ADVISORY_NOTE", "reserve_results", "write_results", "NOT_FINISHED",
+           "cannot_start_results"]
 
 MAX_TEST_OUTPUT = 12_000
 ADVISORY_NOTE = "(Advisory check: reported so that you can fix it, but it counts for no points.)"
@@ -30,6 +31,8 @@ def gradescope_visibility(visibility: str, hidden_visibility: str = "after_publi
     """What Gradescope is told about a test: public tests are `visible`; hidden ones follow the
     assignment's `policy.hidden_visibility`."""
     return "visible" if visibility == "public" else hidden_visibility
+NOT_FINISHED = ("Not graded: the grade stopped before it could write its results (it was interrupted, or ran out "
+                "of time or disk space). This is not your fault; please tell the course staff.")
 
 
 @dataclass
@@ -133,6 +136,65 @@ def write_json_atomic(path, data: dict) -> None:
         except OSError:
             pass
         raise
+
+
+CANNOT_START = ("Not graded: the autograder could not start (see its log). This is not your fault; please tell "
+                "the course staff.")
+
+
+def cannot_start_results(spec) -> bytes:
+    """The results.json run_autograder copies when the grader could not even start: every test of
+    `spec` listed, scored 0 (shipped in the grader zip, written at build time)."""
+    report = Report(spec.name, spec.title, [TestResult(t, 0.0, CANNOT_START) for t in spec.tests], 0.0, [CANNOT_START])
+    return (json.dumps(report.to_gradescope(), indent=2) + "\n").encode()
+
+
+def _reserve_path(path: Path) -> Path:
+    return path.parent / f".{path.name}.reserve"
+
+
+def reserve_results(path, spec) -> Path:
+    """At the start of a grade: write a results file at `path` that lists every test of `spec`
+    (scored 0, "not graded"), and reserve beside it the space the real one can take (each test's
+    output at its longest, every character escaped): a submission that fills the disk cannot make
+    the final results unwritable. Returns the reserve file, for `write_results`."""
+    path = Path(path)
+    write_json_atomic(path, Report(spec.name, spec.title, [TestResult(t, 0.0, NOT_FINISHED) for t in spec.tests],
+                                   0.0, [NOT_FINISHED]).to_gradescope())
+    size = (64 << 10) + len(spec.tests) * (12 * MAX_TEST_OUTPUT + 4096)  # a character outside the BMP: 12 bytes
+    reserve = _reserve_path(path)
+    with open(reserve, "wb") as f:
+        try:
+            os.posix_fallocate(f.fileno(), 0, size)
+        except OSError:  # a file system without fallocate: write the bytes
+            f.write(bytes(size))
+        f.flush()
+        os.fsync(f.fileno())
+    return reserve
+
+
+def write_results(path, data: dict, log=None) -> None:
+    """At the end of a grade: free the reserve, then write `data` (Gradescope results) atomically. If even that fails,
+    write it again with each test's output cut short (the scores are what must survive); failing
+    that too, the file `reserve_results` wrote (every test listed, "not graded") stays."""
+    path = Path(path)
+    try:
+        os.unlink(_reserve_path(path))
+    except OSError:
+        pass
+    try:
+        write_json_atomic(path, data)
+        return
+    except OSError as exc:
+        problem = f"could not write {path} ({exc})"
+    for test in data["tests"]:
+        test["output"] = test["output"][:300] + f"\n... [cut: the grader {problem}]"
+    try:
+        write_json_atomic(path, data)
+    except OSError as exc:
+        problem += f", nor a shorter version ({exc})"
+    if log is not None:
+        log(f"autograder: {problem}")
 
 
 def format_table(report: Report, width: int = 100, verbose: bool = False) -> str:

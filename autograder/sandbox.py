@@ -1,70 +1,39 @@
-"""The grader's side of the sandbox: fork a child per test, talk to it, kill it.
+"""The grader's side of the sandbox: a child per test, forked by the template; talk to it, end it.
 
-The child is forked from this (warm) process, so numpy and torch are already imported. It runs in
-its own session; at the end of the test, or at its deadline, the whole process group is killed.
-Replies are read with limits and decoded without pickles (see protocol.py).
+The child is forked by the template process (template.py, forkserver.py), which never holds
+reference data: numpy and torch are imported there, and nothing secret is. The template is the
+child's parent and a child subreaper: when the grader ends a test, or its deadline passes, the
+template kills the child's process group and whole tree, and reaps them all. Replies are read with
+limits and decoded without pickles (see protocol.py); each child gets a private temporary folder
+(tmpdirs.py), removed once everything it started is dead.
 """
 
 from __future__ import annotations
 
-import gc
+import dataclasses
 import os
 import selectors
 import signal
-import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import harden
-from .child import probes_code, serve
-from .protocol import FrameReader, ProtocolError, pack
-from .reaper import become_subreaper, kill_everything_from, kill_tree, reap, reap_tree
+from . import template, tmpdirs
+from .child import ChildJob
+from .protocol import FrameReader, ProtocolError, check_reply, pack
+from .reaper import become_subreaper, reap_tree
 from .stack import HANG_SIGNAL
+from .template import PRELOAD, warm
 
 __all__ = ["ChildJob", "Child", "Reply", "warm", "PRELOAD", "reap_pending"]
 
-# Imported once in the grader so that children start warm, and so that code running as the sandbox
-# user never needs to read them from disk (a Python installed under a private home directory, as
-# on some developer machines, is not readable by that user).
-PRELOAD = ("numpy", "numpy.random", "numpy.linalg", "numpy.fft", "secrets", "math", "random", "copy",
-           "collections", "itertools", "functools", "dataclasses", "typing", "warnings", "heapq", "bisect",
-           "statistics", "string", "json", "re", "time", "subprocess")
-
-
-_PENDING: list = []  # (pid, descendants) of children killed by close(wait=False), not yet reaped
-
 
 def reap_pending() -> None:
-    """Reap every child that close(wait=False) killed, and whatever they left behind."""
-    while _PENDING:
-        pid, tree = _PENDING.pop()
-        reap_tree(pid, tree, lambda pid=pid: reap(pid))
-
-
-def warm(modules=PRELOAD) -> None:
-    """Import `modules` here, before any fork; torch is also set to one thread."""
-    import importlib
-
-    for name in modules:
-        if name not in sys.modules:
-            importlib.import_module(name)
-            if name == "torch":
-                sys.modules["torch"].set_num_threads(1)
-
-
-@dataclass(frozen=True)
-class ChildJob:
-    """Everything a child needs: where the code is, what to import, its limits."""
-
-    workdir: str
-    probes_path: str
-    modules: tuple[str, ...]
-    limits: object
-    timeout: float
-    banned: tuple[str, ...] = ()
-    refuse: tuple[str, ...] = ()  # 'module:function' (or 'module:<module>') that hung earlier: raise at once
+    """Every child ended without waiting (`close(wait=False)`) is dead and reaped, with what it
+    started, and its temporary folder removed; so is anything re-parented to this process."""
+    template.sync()
+    reap_tree(0, [], lambda: None)  # should a template have died: what it left came to us
 
 
 @dataclass
@@ -87,41 +56,53 @@ class Reply:
 class Child:
     """One forked child serving probe calls for one test."""
 
-    def __init__(self, job: ChildJob):
-        warm()
+    def __init__(self, job: ChildJob, forker=None):
         become_subreaper()
-        reap_pending()
+        self.template = forker or template.shared()
         self.job = job
         self.output = bytearray()
         self.output_total = 0
         self.exit_status = None
         self.dead = False
         self.on_wait = None  # called at least twice a second while a reply is awaited (progress)
+        self._ended = False
         self._reader = FrameReader(job.limits.result_mb * 2**20)
+        as_root = os.geteuid() == 0
+        if as_root:
+            from .harden import sandbox_ids
+
+            self.tmpdir = tmpdirs.make(sandbox_ids(job.user))
+        else:
+            self.tmpdir = tmpdirs.make()
+        wire = dataclasses.asdict(dataclasses.replace(job, env=dict(os.environ), as_root=as_root, tmpdir=self.tmpdir))
         req_r, self._req_w = os.pipe()
         self._rep_r, rep_w = os.pipe()
         self._out_r, out_w = os.pipe()
-        harden.ban_plan(job.banned)  # what the child needs, made here once rather than in every child
-        probes_code(job.probes_path)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        gc.freeze()  # the child's collector then leaves the grader's objects (and their pages) alone
+        self._pid, self._spawn_error = None, None
         try:
-            pid = os.fork()
+            self.template.spawn(wire, (req_r, rep_w, out_w), self._forked)
         except BaseException:
-            gc.unfreeze()
+            for fd in (self._req_w, self._rep_r, self._out_r):
+                os.close(fd)
+            tmpdirs.remove(self.tmpdir)
             raise
-        if pid == 0:  # the child; serve() never returns
-            os.close(self._req_w)
-            os.close(self._rep_r)
-            os.close(self._out_r)
-            serve(job, req_r, rep_w, out_w)
-        gc.unfreeze()
-        self.pid = pid
-        for fd in (req_r, rep_w, out_w):
-            os.close(fd)
+        finally:
+            for fd in (req_r, rep_w, out_w):
+                os.close(fd)
         for fd in (self._req_w, self._rep_r, self._out_r):
             os.set_blocking(fd, False)
+
+    def _forked(self, pid, error) -> None:
+        self._pid, self._spawn_error = pid, error
+
+    @property
+    def pid(self) -> int:
+        """The child's pid (read from the template's reply the first time it is needed)."""
+        if self._pid is None and self._spawn_error is None:
+            self.template.sync()
+        if self._pid is None:
+            raise template.TemplateError(self._spawn_error or "the template never said which child it forked")
+        return self._pid
 
     def call(self, module: str, probe: str, inputs: dict[str, np.ndarray], deadline: float,
              seed: int = 0, return_inputs: bool = False, params: dict | None = None) -> Reply:
@@ -163,10 +144,14 @@ class Child:
         if frame is None:
             return self._death_reply()
         meta, arrays = frame
-        banned = [b for b in meta.get("banned", []) if isinstance(b, str)][:20]
-        if not meta.get("ok"):
-            err = meta.get("error")
-            err = err if isinstance(err, dict) else {"type": "Error", "message": "unknown failure"}
+        try:
+            check_reply(meta)
+        except ProtocolError as e:  # the child wrote it, so student code did: the submission's fault
+            self.kill()
+            return Reply("protocol", detail=str(e))
+        banned = meta.get("banned", [])[:20]
+        if not meta["ok"]:
+            err = meta["error"]
             stage = err.get("stage")
             failure = {"import": "import", "output": "output", "internal": "internal"}.get(stage, "error")
             return Reply(failure, error=err, banned=banned)
@@ -245,25 +230,11 @@ class Child:
 
     def _await_exit(self, until: float) -> None:
         """Give the child until `until` to exit by itself (to report its own status), then kill it."""
-        while time.monotonic() < until:
-            self._reap(block=False)
-            if self.exit_status is not None:
-                return
-            time.sleep(0.005)
+        if self.exit_status is None and not self._ended:
+            status = self.template.wait(self.pid, until - time.monotonic())
+            if status is not None:
+                self.exit_status = status
         self.kill()
-
-    def _reap(self, block: bool) -> None:
-        if self.exit_status is not None:
-            return
-        try:
-            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            self.exit_status = -1
-            self.dead = True
-            return
-        if pid:
-            self.exit_status = status
-            self.dead = True
 
     def _death_reply(self) -> Reply:
         self.kill()
@@ -278,20 +249,29 @@ class Child:
         return Reply("died", detail=f"exited with code {code} before answering (os._exit or a crash)")
 
     def kill(self) -> None:
-        """Kill the child, its process group and every process it started; reap it; idempotent."""
-        kill_everything_from(self.pid, lambda: self._reap(block=True))
+        """Kill the child, its process group and every process it started; reap them (the
+        template does); remove its temporary folder; idempotent."""
+        if not self._ended:
+            self._ended = True
+            if self.pid_known():
+                status = self.template.end(self.pid)
+                if self.exit_status is None:
+                    self.exit_status = status
         self.dead = True
+        tmpdirs.remove(self.tmpdir)
 
     def close(self, wait: bool = True) -> None:
         """End the test: kill everything, collect what was printed, free the pipes.
 
-        With `wait=False` the killed processes are reaped later, by `reap_pending()` (the next
-        Child does it before forking): their teardown then overlaps the grader's next work."""
+        With `wait=False` the template kills and reaps while the grader goes on: the next fork,
+        or `reap_pending()`, waits for it to be done (and then removes the temporary folder)."""
         if wait or self.dead:
             self.kill()
+        elif self.pid_known():
+            self._ended = self.dead = True
+            self.template.end(self.pid, done=lambda status, tmp=self.tmpdir: tmpdirs.remove(tmp))
         else:
-            _PENDING.append((self.pid, kill_tree(self.pid)))
-            self.dead = True
+            self._ended = self.dead = True
         while self._out_r is not None and self._drain_output() > 0:
             pass  # what is left in the pipe; stop at EOF or when nothing more is there now
         for fd in (self._req_w, self._rep_r, self._out_r):
@@ -300,6 +280,13 @@ class Child:
             except OSError:
                 pass
         self._out_r = None
+
+    def pid_known(self) -> bool:
+        """False when the template could not fork the child (there is nothing to end)."""
+        try:
+            return self.pid > 0
+        except template.TemplateError:
+            return False
 
     def printed(self) -> str:
         """Student output, truncated and stripped of control characters."""

@@ -33,6 +33,8 @@ LIMIT_FIELDS = {
     "processes": Fld("int", 32, "processes the sandbox user may run at once (enforced when grading as root)", positive=True),
     "output_kb": Fld("int", 10, "student stdout/stderr kept per test, in KB", positive=True),
     "result_mb": Fld("int", 64, "largest reply (all returned arrays together) a child may send, in MB", positive=True),
+    "tmp_mb": Fld("int", 64, "size of each of the child's private /tmp, /var/tmp and /dev/shm (as root), in MB",
+                  positive=True),
 }
 
 DEFAULT_FIELDS = {
@@ -107,6 +109,7 @@ class Limits:
     processes: int = 32
     output_kb: int = 10
     result_mb: int = 64
+    tmp_mb: int = 64
 
 
 @dataclass(frozen=True)

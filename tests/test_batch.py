@@ -5,13 +5,14 @@ import json
 import os
 import shutil
 import signal
+import tempfile
 import time
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from autograder import grade, reaper
+from autograder import grade, reaper, template
 from autograder.batch import discover, grade_batch, summary
 from autograder.batch_inputs import Member, file_key
 from autograder.bundle import Bundle
@@ -50,6 +51,12 @@ def quick_bundle(bundles, tmp_path_factory):
             test["timeout"] = CLIP_TIMEOUT
     (root / "assignment.json").write_text(json.dumps(spec))
     return Bundle(root)
+
+
+def leftovers() -> list:
+    """Processes still below this one, but for its own template and spare (which serve its grades)."""
+    ours = template.running()
+    return [pid for pid in reaper.descendants(os.getpid()) if pid not in ours]
 
 
 def points(spec, keep=lambda t: True) -> float:
@@ -221,7 +228,7 @@ def test_a_mixed_folder_is_graded_resumed_and_forced(quick_bundle, mixed, tmp_pa
     assert (out / "histogram.png").read_bytes()[:8] == PNG
     text = summary(rows, spec)
     assert "5 submissions (5 graded now" in text and "full marks: 2" in text and clip in text
-    assert reaper.descendants(os.getpid()) == []  # no worker or sandboxed child is left behind
+    assert leftovers() == []  # no worker, template or sandboxed child is left behind
 
     stamps = {p.name: p.stat().st_mtime_ns for p in (out / "results").iterdir()}
     again = grade_batch(quick_bundle, root, out, jobs=2, progress=False)
@@ -272,7 +279,7 @@ def test_a_dead_or_stuck_worker_costs_only_its_own_submission(quick_bundle, tmp_
         data = json.loads((out / "results" / f"{name}.json").read_text())
         assert data["score"] == 0 and len(data["tests"]) == len(quick_bundle.spec.tests)
         assert all(t["output"].startswith("Not graded:") for t in data["tests"])
-    assert reaper.descendants(os.getpid()) == []
+    assert leftovers() == []
     assert "not graded: doomed" in summary(list(rows.values()), quick_bundle.spec)
 
     monkeypatch.setattr(grade, "grade_path", real)  # a rerun tries the failed ones again, only those
@@ -315,6 +322,56 @@ def test_the_command_grades_a_gradescope_export(quick_bundle, tmp_path, capsys):
     assert sorted(p.name for p in (out / "results").iterdir()) == ["Ada_Lovelace.json", "Alan_Turing_Grace_Hopper.json"]
     assert (out / "histogram.png").read_bytes()[:8] == PNG
     assert all((out / f).is_file() for f in ("report.html", "tests.csv", "diagnoses.csv"))
+
+
+NEIGHBOUR = """import os as _o, time as _t
+_d = _o.environ["NEIGHBOURS"]
+try:  # once per sandbox user: note this process, wait for the other submission's, try to signal it
+    _fd = _o.open(f"{_d}/pid-{_o.getuid()}", _o.O_CREAT | _o.O_EXCL | _o.O_WRONLY)
+except FileExistsError:
+    pass
+else:
+    _o.write(_fd, str(_o.getpid()).encode())
+    _o.close(_fd)
+    _end, _others = _t.time() + 10, []
+    while _t.time() < _end and not _others:
+        _others = [n for n in _o.listdir(_d) if n.startswith("pid-") and n != f"pid-{_o.getuid()}"]
+        _t.sleep(0.05)
+    _said = "saw no other submission"
+    for _n in _others:
+        try:
+            _o.kill(int(open(f"{_d}/{_n}").read()), 0)
+            _said = "signalled it"
+        except OSError as _e:
+            _said = type(_e).__name__
+    with open(f"{_d}/said-{_o.getuid()}", "w") as _f:
+        _f.write(_said)
+    _t.sleep(1.0)  # alive while the other one tries
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: sandbox users exist only when grading as root")
+def test_submissions_graded_side_by_side_run_as_different_users(bundles, tmp_path, monkeypatch):
+    """Needs root. Two submissions, two workers: each submission's code notes its process, waits
+    for the other's and tries to signal it. They run as two different sandbox users (one per
+    worker, created on demand), and each attempt is refused."""
+    from conftest import shared_tmp
+
+    neighbours = Path(tempfile.mkdtemp(prefix="neighbours-", dir=shared_tmp()))
+    neighbours.chmod(0o777)
+    monkeypatch.setenv("NEIGHBOURS", str(neighbours))
+    root = tmp_path / "submissions"
+    for name in ("left", "right"):
+        submission(root / name, prefix={"rnn_layers.py": NEIGHBOUR})
+    try:
+        rows = grade_batch(bundles("rnn"), root, tmp_path / "out", jobs=2, progress=False)
+        said = {p.name: p.read_text() for p in neighbours.iterdir() if p.name.startswith("said-")}
+    finally:
+        shutil.rmtree(neighbours, ignore_errors=True)
+    assert all(not r.error for r in rows)
+    assert len(said) == 2, said  # two users, each saw the other
+    assert set(said.values()) == {"PermissionError"}, said
+    assert leftovers() == []
 
 
 def test_the_command_refuses_a_missing_folder_and_a_bad_job_count(tmp_path, bundles, capsys):

@@ -123,6 +123,23 @@ def test_gradescope_run_with_nothing_submitted_lists_every_test(rnn_zips, repo, 
     assert "Missing file: rnn_layers.py" in result["output"]
 
 
+def test_a_grader_that_cannot_start_still_lists_every_test(rnn_zips, repo, tmp_path):
+    """The interpreter run_autograder calls does not even start: results.json is the list of every
+    test (scored 0, 'could not start') that the build put in the grader zip."""
+    grader_zip, _ = rnn_zips
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(grader_zip) as zf:
+        zf.extractall(root / "source")
+    (root / "submission").mkdir()
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), AUTOGRADER_PYTHON="false")
+    proc = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((root / "results" / "results.json").read_text())
+    assert [t["name"] for t in result["tests"]] == [t.name for t in repo.spec("rnn").tests]
+    assert result["score"] == 0 and all("could not start" in t["output"] for t in result["tests"])
+
+
 def test_a_planted_results_file_is_replaced(rnn_zips, repo, tmp_path):
     grader_zip, _ = rnn_zips
     root = tmp_path / "autograder"

@@ -3,12 +3,13 @@
 import io
 import json
 import os
+import re
 import struct
 
 import numpy as np
 import pytest
 
-from autograder.protocol import MAX_HEADER, FrameReader, ProtocolError, pack, read_frame_blocking
+from autograder.protocol import MAX_HEADER, FrameReader, ProtocolError, check_reply, pack, read_frame_blocking
 
 MB = 2**20
 
@@ -85,6 +86,44 @@ def test_header_over_max_header_is_refused():
 def test_bad_header_is_refused(head):
     with pytest.raises(ProtocolError, match="reply header is not"):
         feed_all(raw_frame(head))
+
+
+def test_a_header_nested_too_deeply_is_refused_by_name():
+    head = b'{"ok": false, "error": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    with pytest.raises(ProtocolError, match="nested too deeply"):
+        feed_all(raw_frame(head))
+
+
+WHERE = {"file": "f.py", "line": 3, "code": "x = 1", "function": "f"}
+
+
+@pytest.mark.parametrize("meta", [
+    {"ok": True}, {"ok": True, "banned": ["torch.nn.LSTM"]},
+    {"ok": False, "error": {"type": "ValueError", "message": "m", "where": None, "stage": "call"}},
+    {"ok": False, "error": {"type": "E", "message": "m", "where": WHERE, "stage": "import", "module": "mod"}},
+], ids=["ok", "banned", "error", "error-with-where"])
+def test_replies_the_child_sends_pass_the_check(meta):
+    check_reply(meta)
+
+
+@pytest.mark.parametrize("meta, says", [
+    ({}, "has no 'ok' field"),
+    ({"ok": "yes"}, "field 'ok' is str, not bool"),
+    ({"ok": True, "banned": "torch"}, "field 'banned' is str, not list"),
+    ({"ok": True, "banned": [1]}, "'banned' holds something that is not a string"),
+    ({"ok": False}, "says the call failed but has no 'error' field"),
+    ({"ok": False, "error": "boom"}, "field 'error' is str, not dict"),
+    ({"ok": False, "error": {"message": "m"}}, "has no 'error.type' field"),
+    ({"ok": False, "error": {"type": "E", "message": 5}}, "field 'error.message' is int, not str"),
+    ({"ok": False, "error": {"type": "E", "message": "m", "where": "f.py"}}, "'error.where' is str, not dict or null"),
+    ({"ok": False, "error": {"type": "E", "message": "m", "where": dict(WHERE, line=True)}},
+     "field 'error.where.line' is bool, not int"),
+    ({"ok": False, "error": {"type": "E", "message": "m", "where": {"file": "f.py"}}}, "has no 'error.where.line'"),
+], ids=["no-ok", "ok-str", "banned-str", "banned-int", "no-error", "error-str", "no-type", "message-int",
+        "where-str", "line-bool", "where-partial"])
+def test_a_malformed_reply_header_is_refused_naming_the_field(meta, says):
+    with pytest.raises(ProtocolError, match=re.escape(says)):
+        check_reply(meta)
 
 
 @pytest.mark.parametrize("listing, payload, why", [

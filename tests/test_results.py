@@ -162,7 +162,7 @@ def advisory_report(ok: bool, hidden_visibility="after_published"):
             {"target": "layers.affine", "title": "forward", "kind": "outputs", "probe": "fwd", "cases": "small",
              "points": 2},
             {"target": "layers.affine", "title": "leaves its inputs unchanged", "kind": "unchanged",
-             "probe": "same", "cases": "small"},
+             "probe": "same", "cases": "small", "outputs": ["out"]},
         ],
     }
     graded, advisory = spec_from_dict(data, "assignment.yaml").tests
@@ -212,3 +212,41 @@ def test_extra_data_carries_the_failure_the_diagnoses_and_the_cases_passed():
 def test_a_passed_test_has_no_failure_even_if_one_was_recorded():
     row = results.TestResult(spec().tests[0], 2.0, failure=results.Failure("mismatch", function="affine"))
     assert row.to_gradescope(1)["extra_data"]["failure"] is None
+def test_the_space_for_results_is_reserved_with_every_test_listed(tmp_path):
+    """At the start of a grade: a results file listing every test, not graded yet, and a reserve
+    beside it big enough for the real one at its longest; at the end the reserve is gone."""
+    path = tmp_path / "results" / "results.json"
+    path.parent.mkdir()
+    reserve = results.reserve_results(path, spec())
+    placeholder = json.loads(path.read_text())
+    assert [t["name"] for t in placeholder["tests"]] == [t.name for t in spec().tests]
+    assert placeholder["score"] == 0 and all(t["output"] == results.NOT_FINISHED for t in placeholder["tests"])
+    longest = report(outputs=("\U0001F600" * (2 * MAX_TEST_OUTPUT),) * 3, notes=["x" * 1000])
+    assert reserve.stat().st_size >= len(json.dumps(longest.to_gradescope(), indent=2))
+    results.write_results(path, report().to_gradescope())
+    assert sorted(p.name for p in path.parent.iterdir()) == ["results.json"]
+    assert json.loads(path.read_text()) == report().to_gradescope()
+
+
+def test_results_that_cannot_be_written_whole_are_written_short_or_what_was_there_stays(tmp_path, monkeypatch):
+    path = tmp_path / "results.json"
+    results.reserve_results(path, spec())
+    real, calls, logged = results.write_json_atomic, [], []
+
+    def full_disk_once(where, data):  # the disk is full for the whole report, not for a short one
+        calls.append(data)
+        if len(calls) == 1:
+            raise OSError(28, "No space left on device")
+        real(where, data)
+
+    monkeypatch.setattr(results, "write_json_atomic", full_disk_once)
+    long_output = report(outputs=("a" * 5000, "b" * 5000, "c" * 5000))
+    results.write_results(path, long_output.to_gradescope(), log=logged.append)
+    data = json.loads(path.read_text())
+    assert [t["score"] for t in data["tests"]] == [2, 1.5, 0]  # the scores survive
+    assert all(len(t["output"]) < 500 and "No space left on device" in t["output"] for t in data["tests"])
+    assert logged and "No space left" in logged[0]
+
+    monkeypatch.setattr(results, "write_json_atomic", lambda where, data: (_ for _ in ()).throw(OSError(28, "full")))
+    results.write_results(path, long_output.to_gradescope(), log=logged.append)
+    assert json.loads(path.read_text()) == data and "nor a shorter version" in logged[-1]

@@ -1,5 +1,6 @@
 """The sandbox: a forked child per test that survives anything the student's code does."""
 
+import dataclasses
 import os
 import textwrap
 import time
@@ -22,14 +23,14 @@ PROBES = textwrap.dedent('''
 ''')
 
 
-def make_child(tmp_path, student_source, timeout=5.0, limits=Limits()):
+def make_child(tmp_path, student_source, timeout=5.0, limits=Limits(), user=None):
     sub = tmp_path / "sub"
     sub.mkdir(exist_ok=True)
     (sub / "mod.py").write_text(textwrap.dedent(student_source))
     probes = tmp_path / "probes.py"
     probes.write_text(PROBES)
     workdir = prepare_workdir({"mod.py": sub / "mod.py"}, tmp_path / "no-support")
-    return Child(ChildJob(workdir, str(probes), ("mod",), limits, timeout))
+    return Child(ChildJob(workdir, str(probes), ("mod",), limits, timeout, user=user))
 
 
 def call(child, probe="call", x=None, timeout=5.0, **kw):
@@ -336,3 +337,66 @@ def test_a_child_closed_without_waiting_is_gone_with_what_it_started_once_reaped
         while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
             time.sleep(0.01)
         assert not os.path.exists(f"/proc/{pid}"), f"process {pid} survived (or was not reaped)"
+
+
+USERS_SOURCE = '''
+    import os, time
+    import numpy as np
+    def f(x):
+        if x[0] == 0:  # hold as many processes as the limit allows
+            held = 0
+            while held < 100:
+                try:
+                    pid = os.fork()
+                except OSError:
+                    break
+                if pid == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                held += 1
+            return np.array([os.getpid(), held, os.getuid()])
+        try:  # signal the holder, then start one process
+            os.kill(int(x[1]), 0)
+            signalled = 1
+        except PermissionError:
+            signalled = 0
+        try:
+            pid = os.fork()
+            if pid == 0:
+                os._exit(0)
+            os.waitpid(pid, 0)
+            forked = 1
+        except OSError:
+            forked = 0
+        return np.array([signalled, forked, os.getuid()])
+'''
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root: sandbox users exist only when grading as root")
+def test_children_of_different_sandbox_users_cannot_signal_each_other_or_share_a_process_limit(tmp_path):
+    """Needs root. A child running as autograder-student-1 holds every process its limit allows;
+    a child running as autograder-student-2 (as a second batch worker's would) can neither signal
+    it nor is it short of processes, while one more child of the first user can do both."""
+    from autograder import users
+
+    for name in ("autograder-student-1", "autograder-student-2"):
+        assert users.create(name) is None
+    limits = Limits(processes=4)
+    holder = make_child(tmp_path, USERS_SOURCE, limits=limits, user="autograder-student-1")
+    others = {}
+    try:  # all alive at once: ending one child also ends what is left of other tests
+        pid, held, uid = call(holder, x=np.array([0.0, 0.0])).outputs["y"]
+        assert held == limits.processes - 1  # the child itself counts
+        for user in ("autograder-student-2", "autograder-student-1"):
+            others[user] = Child(dataclasses.replace(holder.job, user=user))
+        results = {}
+        for user, other in others.items():
+            reply = call(other, x=np.array([1.0, float(pid)]))
+            assert reply.failure is None, (user, reply)
+            results[user] = reply.outputs["y"].tolist()
+    finally:
+        for child in [holder, *others.values()]:
+            child.close()
+    signalled, forked, other_uid = results["autograder-student-2"]
+    assert (signalled, forked) == (0, 1) and other_uid != uid
+    assert results["autograder-student-1"] == [1, 0, uid]  # same user: it may signal, and has no process left
