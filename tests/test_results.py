@@ -162,7 +162,7 @@ def advisory_report(ok: bool, hidden_visibility="after_published"):
             {"target": "layers.affine", "title": "forward", "kind": "outputs", "probe": "fwd", "cases": "small",
              "points": 2},
             {"target": "layers.affine", "title": "leaves its inputs unchanged", "kind": "unchanged",
-             "probe": "same", "cases": "small"},
+             "probe": "same", "cases": "small", "outputs": ["out"]},
         ],
     }
     graded, advisory = spec_from_dict(data, "assignment.yaml").tests
