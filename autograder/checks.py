@@ -89,12 +89,7 @@ class CaseContext:
 
 def compared(ctx) -> dict:
     """The reference outputs whose values the test's check compares (name -> array)."""
-    test = ctx.test
-    if test.kind == "unchanged":
-        return {k: v for k, v in ctx.expected.items() if k.startswith("result:")}
-    if test.kind == "property" and not test.outputs:
-        return {}
-    return _select(ctx.expected, test.outputs)
+    return _select(ctx.expected, ctx.test.outputs)
 
 
 def diagnosable(ctx) -> dict | None:

@@ -31,8 +31,6 @@ def _label(test, name: str) -> str:
     """How the check's messages name an output."""
     if test.kind == "gradients":
         return f"d{name}"
-    if name.startswith("result:"):
-        return name[len("result:"):]
     return name
 
 

@@ -396,7 +396,7 @@ def test_load_spec_id_refused_in_yaml_file_accepted_in_json_file(tmp_path):
 
 def with_unchanged(data):
     data["tests"].append({"target": "layers.affine", "title": "leaves its inputs unchanged", "kind": "unchanged",
-                          "probe": "affine_unchanged", "cases": "small"})
+                          "probe": "affine_unchanged", "cases": "small", "outputs": ["out"]})
     return data
 
 
