@@ -16,7 +16,7 @@ import torch  # noqa: F401 - loaded in the grader's process before forking, as f
 
 from autograder.bans import BanPlan
 from autograder.grade import prepare_workdir
-from autograder.sandbox import Child, ChildJob
+from autograder.sandbox import Child, ChildJob, warm
 from autograder.spec import Limits
 
 from conftest import ROOT
@@ -39,6 +39,7 @@ def run(tmp_path, body: str, banned, x=None):
     (sub / "mod.py").write_text(source)
     (tmp_path / "probes.py").write_text(PROBES)
     workdir = prepare_workdir({"mod.py": sub / "mod.py"}, tmp_path / "no-support")
+    warm(("torch",))  # as a torch grade does: the template that forks the child then holds torch
     child = Child(ChildJob(workdir, str(tmp_path / "probes.py"), ("mod",), Limits(), 20.0, tuple(banned)))
     x = np.linspace(-1.0, 1.0, 24).reshape(2, 3, 4) if x is None else x
     try:
