@@ -206,7 +206,7 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
     if as_root:
         harden.leave_network()
         uid, gid = harden.sandbox_ids(job.user)
-        if tmpdirs.private_mounts(job.limits.tmp_mb, keep=(job.workdir,)):
+        if tmpdirs.private_mounts(job.limits.tmp_mb, keep=(job.workdir, *tmpdirs.code_folders())):
             tmp = "/tmp"  # a tmpfs of this child's own mount namespace, gone with it
         os.chdir(job.workdir)
     if tmp:

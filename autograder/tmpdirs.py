@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import os
 import shutil
+import sys
 import tempfile
 
 __all__ = ["make", "remove", "use", "private_mounts", "PRIVATE_MOUNTS"]
@@ -50,6 +51,15 @@ def _under(path: str, mount: str) -> bool:
     return path == mount or path.startswith(mount.rstrip("/") + "/")
 
 
+def code_folders() -> list[str]:
+    """Where this interpreter loads code from (its prefixes and every folder on sys.path): bound back
+    by `private_mounts` when they lie under /tmp, so that a child can still import what it imports
+    lazily (numpy.ma, say) when the grader's Python or virtual environment lives there."""
+    found = [sys.prefix, sys.exec_prefix, sys.base_prefix]
+    found += [p for p in sys.path if p and os.path.isabs(p)]
+    return [p for p in dict.fromkeys(found) if os.path.isdir(p)]
+
+
 def private_mounts(size_mb: int, keep=()) -> bool:
     """As root, in the child: a new mount namespace whose PRIVATE_MOUNTS are fresh tmpfs mounts,
     with each folder of `keep` that lies under one of them bound back at its own path. True when
@@ -61,7 +71,8 @@ def private_mounts(size_mb: int, keep=()) -> bool:
         enc = (lambda x: None if x is None else os.fsencode(x))
         return libc.mount(enc(source), enc(target), enc(fstype), flags, enc(data)) == 0
 
-    keep = [os.path.realpath(p) for p in keep]
+    keep = sorted({os.path.realpath(p) for p in keep}, key=len)
+    keep = [p for i, p in enumerate(keep) if not any(_under(p, q) for q in keep[:i])]  # a parent binds its children
     if libc.unshare(_CLONE_NEWNS) != 0:
         return False
     if not mount(None, "/", None, _MS_REC | _MS_PRIVATE):  # nothing mounted here reaches the host

@@ -305,7 +305,7 @@ def shipped_python(repo, name) -> dict:
     """Archive name -> Python text, for everything the two zips of `name` ship that Python runs: the
     engine (its .py.tmpl templates too), the bundle's probes, verifiers and support modules (in the
     grader's bundle/ and the starter's selfcheck/), the stubs and support modules at the starter's
-    top, its conftest.py and test_selfcheck.py, and the notebook's code cells. Collected from the
+    top, its conftest.py, test_selfcheck.py and local checks, and the notebook's code cells. Collected from the
     sources the build copies; test_the_collected_python_is_what_the_rnn_zips_ship keeps it honest."""
     spec, adir = repo.spec(name), repo.assignment_dir(name)
     out = {arc: path.read_text() for arc, path in engine_files().items() if arc.endswith((".py", ".py.tmpl"))}
@@ -318,6 +318,8 @@ def shipped_python(repo, name) -> dict:
     out.update(expected_starter(repo, name))
     for f in ("conftest.py", "test_selfcheck.py"):
         out[f] = (TEMPLATES / f"{f}.tmpl").read_text()
+    for f in spec.local_checks:  # the longer checks students run on their own machine
+        out[f] = (adir / f).read_text()
     notebook = repo.starter_dir(name) / f"{name}.ipynb"
     if notebook.is_file():
         out[f"{name}.ipynb"] = notebook_code(notebook)
