@@ -18,7 +18,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from .errors import AutograderError
+from autograder.core.errors import AutograderError
 
 __all__ = ["main"]
 
@@ -39,7 +39,7 @@ def _report_check(problems: list[str], label: str, fix: str, ok: str) -> int:
 
 
 def cmd_list(args) -> int:
-    from .repo import find_repo
+    from autograder.spec.repo import find_repo
 
     repo = find_repo()
     for name in repo.names():
@@ -49,8 +49,8 @@ def cmd_list(args) -> int:
 
 
 def cmd_starter(args) -> int:
-    from .repo import find_repo
-    from .starter import stale_files, write_starter
+    from autograder.spec.repo import find_repo
+    from autograder.authoring.starter import stale_files, write_starter
 
     repo = find_repo()
     if args.check:
@@ -64,8 +64,9 @@ def cmd_starter(args) -> int:
 
 
 def cmd_notebooks(args) -> int:
-    from . import notebooks
-    from .repo import find_repo
+    from autograder.authoring import notebooks
+    from autograder.build.notebook_runs import render_figures
+    from autograder.spec.repo import find_repo
 
     repo = find_repo()
     names = args.names or notebooks.notebook_names(repo)
@@ -77,7 +78,7 @@ def cmd_notebooks(args) -> int:
         changed = notebooks.write_student(repo, name)
         print(f"{name}: " + (f"wrote {notebooks.student_path(repo, name).relative_to(repo.root)}" if changed
                              else "up to date"))
-        for path in notebooks.render_figures(repo, name, Path(args.figures)) if args.figures else []:
+        for path in render_figures(repo, name, Path(args.figures)) if args.figures else []:
             print(f"{name}: wrote {path}")
     return 0
 
@@ -85,8 +86,8 @@ def cmd_notebooks(args) -> int:
 def cmd_build(args) -> int:
     import os
 
-    from .build import build_assignment, build_many
-    from .repo import find_repo
+    from autograder.build.package import build_assignment, build_many
+    from autograder.spec.repo import find_repo
 
     repo = find_repo()
     out = Path(args.out)
@@ -105,21 +106,21 @@ def cmd_build(args) -> int:
 
 
 def _load_bundle(args, repo_name):
-    from .bundle import Bundle
+    from autograder.spec.bundle import Bundle
 
     if args.bundle:
         return Bundle(args.bundle)
-    from .build import cached_bundle
-    from .repo import find_repo
+    from autograder.build.cache import cached_bundle
+    from autograder.spec.repo import find_repo
 
     return cached_bundle(find_repo(), repo_name)
 
 
 def cmd_grade(args) -> int:
-    from .grade import grade_path
-    from .results import format_table, reserve_results, write_results
-    from .submission import locate
-    from .template import prestart
+    from autograder.grading.grade import grade_path
+    from autograder.grading.results import format_table, reserve_results, write_results
+    from autograder.grading.submission import locate
+    from autograder.sandbox.template import prestart
 
     path = Path(args.path)
     if not path.exists():
@@ -144,7 +145,7 @@ def cmd_grade(args) -> int:
 
 
 def cmd_grade_batch(args) -> int:
-    from .batch import check_timeout, grade_batch, summary
+    from autograder.batch.run import check_timeout, grade_batch, summary
 
     if args.jobs is not None and args.jobs < 1:
         raise AutograderError(f"--jobs {args.jobs}: give at least 1 worker")
@@ -154,7 +155,7 @@ def cmd_grade_batch(args) -> int:
         raise AutograderError(f"the bundle is for '{bundle.spec.name}', not '{args.name}'")
     due = None
     if args.due:
-        from .policy import parse_time
+        from autograder.spec.policy import parse_time
 
         try:
             due = parse_time(args.due)
@@ -171,8 +172,8 @@ def cmd_grade_batch(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .outcomes import load
-    from .report import write_report
+    from autograder.batch.outcomes import load
+    from autograder.batch.class_report import write_report
 
     out = Path(args.out)
     results = out / "results"
@@ -189,7 +190,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_gradescope(args) -> int:
-    from .gradescope import run
+    from autograder.grading.gradescope import run
 
     return run(Path(args.root))
 

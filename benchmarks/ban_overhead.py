@@ -32,7 +32,7 @@ import torch  # noqa: E402
 import yaml  # noqa: E402
 
 import transformer_layers as T  # noqa: E402
-from autograder.bans import ban_plan, install_bans  # noqa: E402
+from autograder.sandbox.bans import ban_plan, install_bans  # noqa: E402
 
 
 def make_step():

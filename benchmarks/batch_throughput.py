@@ -32,7 +32,7 @@ def make_folder(name: str, count: int, dest: Path) -> int:
     """Write `count` submissions into `dest`; return how many carry a mistake."""
     import yaml
 
-    from autograder.repo import Repo
+    from autograder.spec.repo import Repo
 
     repo = Repo(ROOT)
     solution = repo.solution_dir(name)
@@ -56,8 +56,8 @@ def make_folder(name: str, count: int, dest: Path) -> int:
 
 
 def run(name: str = "rnn", count: int = 24, jobs: int = 2) -> dict:
-    from autograder.build import cached_bundle
-    from autograder.repo import Repo
+    from autograder.build.cache import cached_bundle
+    from autograder.spec.repo import Repo
 
     bundle = cached_bundle(Repo(ROOT), name)
     tmp = Path(tempfile.mkdtemp(prefix="batch-bench-"))

@@ -39,8 +39,8 @@ RENDER_TARGET_S = 1.0
 
 
 def grade(tmp: Path, count: int, jobs: int) -> dict:
-    from autograder.build import cached_bundle
-    from autograder.repo import Repo
+    from autograder.build.cache import cached_bundle
+    from autograder.spec.repo import Repo
 
     bundle = cached_bundle(Repo(ROOT), "rnn")  # built outside the measurement
     planted = make_class(tmp / "submissions", count, buggy_fill=True)

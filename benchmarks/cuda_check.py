@@ -29,9 +29,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.cases import build_inputs, load_module_from  # noqa: E402
-from autograder.compare import compare  # noqa: E402
-from autograder.repo import Repo  # noqa: E402
+from autograder.build.cases import build_inputs, load_module_from  # noqa: E402
+from autograder.grading.compare import compare  # noqa: E402
+from autograder.spec.repo import Repo  # noqa: E402
 
 
 def _load(path: Path, name: str):

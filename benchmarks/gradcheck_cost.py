@@ -9,7 +9,7 @@ tool, not the grader), correct and deliberately broken, at two sizes:
   realistic  N=64, T=32, D=H=128 (vocabulary 1000): the projection check runs in full; the
              element-wise pass over every input entry would take hours, so its time is the
              measured cost of a sample of entries times the number of entries.
-`projection` is `autograder.gradcheck.GradChecker.check` (one random unit direction per input,
+`projection` is `autograder.grading.gradcheck.GradChecker.check` (one random unit direction per input,
 two forward evaluations each), without its explaining pass; `element-wise` perturbs every entry of
 every float input (two forward evaluations each) with the same step and tolerance. Both evaluate
 L = sum(upstream * output) in float64, in this process (the engine runs the same forward passes
@@ -45,7 +45,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.gradcheck import GradChecker  # noqa: E402
+from autograder.grading.gradcheck import GradChecker  # noqa: E402
 
 SOLUTION = ROOT / "solutions" / "rnn" / "rnn_layers.py"
 CATALOG = ROOT / "assignments" / "rnn" / "mutants.yaml"

@@ -94,8 +94,8 @@ def measure(cmd: list[str], env=None, interval: float = 0.005) -> Run:
 
 def compare_to_floor(name: str, path, repeat: int) -> tuple[Run, Run, str]:
     """Median grade and median floor runs, interleaved so that both see the same machine load."""
-    from autograder.build import cached_bundle
-    from autograder.repo import Repo
+    from autograder.build.cache import cached_bundle
+    from autograder.spec.repo import Repo
 
     bundle = cached_bundle(Repo(ROOT), name)  # build outside the measurement
     mod = "torch" if bundle.spec.framework == "torch" else "numpy"

@@ -27,9 +27,9 @@ def main() -> None:
     ap.add_argument("function")
     args = ap.parse_args()
 
-    from autograder.build import cached_bundle
-    from autograder.grade import grade_files
-    from autograder.repo import Repo
+    from autograder.build.cache import cached_bundle
+    from autograder.grading.grade import grade_files
+    from autograder.spec.repo import Repo
 
     repo = Repo(ROOT)
     bundle = cached_bundle(repo, args.name)

@@ -2,7 +2,7 @@
 
     python benchmarks/install_size.py [--python 3.10] [--out FILE]
 
-Resolves the pins of a torch grader zip (`autograder.build.PINS["torch"]`) for CPython 3.10 on
+Resolves the pins of a torch grader zip (`autograder.build.package.PINS["torch"]`) for CPython 3.10 on
 x86-64 Linux with pip's own resolver (`pip install --dry-run --report`, nothing installed), then
 downloads each resolved wheel alone (`pip download --no-deps`), records its size and the size of
 its unpacked files, and deletes it. It does this for the default index and for PyTorch's CPU-only
@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.build import CPU_INDEX, PINS  # noqa: E402
+from autograder.build.package import CPU_INDEX, PINS  # noqa: E402
 
 # Tags a glibc 2.35 machine (Ubuntu 22.04) accepts; pip does not widen an explicit --platform.
 PLATFORMS = [f"manylinux_2_{minor}_x86_64" for minor in range(35, 4, -1)] + [

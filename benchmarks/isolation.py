@@ -45,10 +45,10 @@ np.savez({result!r}, **{{k: np.asarray(v.detach().numpy() if hasattr(v, "detach"
 
 def measure(name: str, repeat: int = 5, calls: int = 200) -> dict:
     """Median milliseconds of each way, for assignment `name`."""
-    from autograder.build import cached_bundle
-    from autograder.grade import prepare_workdir, preload
-    from autograder.repo import Repo
-    from autograder.sandbox import Child, ChildJob, warm
+    from autograder.build.cache import cached_bundle
+    from autograder.grading.grade import prepare_workdir, preload
+    from autograder.spec.repo import Repo
+    from autograder.sandbox.parent import Child, ChildJob, warm
 
     repo = Repo(ROOT)
     bundle = cached_bundle(repo, name)
@@ -101,7 +101,7 @@ def main() -> int:
     ap.add_argument("names", nargs="*")
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
-    from autograder.repo import Repo
+    from autograder.spec.repo import Repo
 
     for name in args.names or Repo(ROOT).names():
         # One process per assignment: a torch assignment must not find torch already imported.

@@ -145,8 +145,8 @@ def main() -> int:
     ap.add_argument("--skip-build", action="store_true")
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
-    from autograder.build import cached_bundle
-    from autograder.repo import Repo
+    from autograder.build.cache import cached_bundle
+    from autograder.spec.repo import Repo
 
     repo = Repo(ROOT)
     names = repo.names()

@@ -39,9 +39,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from autograder.cases import load_module_from  # noqa: E402
-from autograder.mutants import apply_mutant, load_catalog  # noqa: E402
-from autograder.repo import Repo  # noqa: E402
+from autograder.build.cases import load_module_from  # noqa: E402
+from autograder.build.mutants import apply_mutant, load_catalog  # noqa: E402
+from autograder.spec.repo import Repo  # noqa: E402
 
 # Equivalent edits of the reference: (file, old, new); the results differ only by rounding.
 REWRITES = {

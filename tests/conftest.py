@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.repo import Repo
+from autograder.spec.repo import Repo
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -31,7 +31,7 @@ def repo() -> Repo:
 @pytest.fixture(scope="session")
 def bundles(repo, tmp_path_factory):
     """name -> full bundle (public and hidden data), staged once per session."""
-    from autograder.build import stage_bundle
+    from autograder.build.stage import stage_bundle
 
     cache = {}
 

@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from autograder.arrays import MAGIC, ArrayError, ArrayFile, describe, read_entry, write_file
+from autograder.core.arrays import MAGIC, ArrayError, ArrayFile, describe, read_entry, write_file
 
 
 def round_trip(arr, max_bytes=None):

@@ -14,10 +14,10 @@ import numpy as np
 import pytest
 import torch  # noqa: F401 - loaded in the grader's process before forking, as for a torch assignment
 
-from autograder.bans import BanPlan
-from autograder.grade import prepare_workdir
-from autograder.sandbox import Child, ChildJob, warm
-from autograder.spec import Limits
+from autograder.sandbox.bans import BanPlan
+from autograder.grading.grade import prepare_workdir
+from autograder.sandbox.parent import Child, ChildJob, warm
+from autograder.spec.model import Limits
 
 from conftest import ROOT
 
@@ -212,7 +212,7 @@ def test_the_plan_bans_the_operations_of_a_banned_function_not_its_building_bloc
 @pytest.mark.parametrize("name", ["attention", "transformer"])
 def test_the_references_reach_no_banned_operation_through_their_real_probes(repo, bundles, name):
     """Grade a few tests of each torch reference: full marks and no ban reported."""
-    from autograder.grade import grade_files
+    from autograder.grading.grade import grade_files
 
     bundle = bundles(name)
     spec = bundle.spec
@@ -231,7 +231,7 @@ HOSTILE = ROOT / "tests" / "fixtures" / "hostile"
 @pytest.mark.slow
 def test_a_transformer_whose_layer_norm_uses_torch_layer_norm_fails_the_ban_with_the_name(repo, bundles, tmp_path):
     """The attack of issue 12: a LayerNorm written with torch.layer_norm once scored 47/47."""
-    from autograder.grade import grade_files
+    from autograder.grading.grade import grade_files
 
     bundle = bundles("transformer")
     spec = bundle.spec

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from autograder import grade, reaper, template
-from autograder.batch import discover, grade_batch, summary
-from autograder.batch_inputs import Member, file_key
-from autograder.bundle import Bundle
+from autograder.grading import grade
+from autograder.sandbox import reaper
+from autograder.sandbox import template
+from autograder.batch.run import discover, grade_batch, summary
+from autograder.batch.inputs import Member, file_key
+from autograder.spec.bundle import Bundle
 from autograder.cli import main
-from autograder.errors import AutograderError
+from autograder.core.errors import AutograderError
 
 from conftest import ROOT
 

@@ -5,12 +5,12 @@ import shutil
 import numpy as np
 import pytest
 
-from autograder.arrays import ArrayFile, write_file
-from autograder.build import derive_public_bundle
-from autograder.validate import check_public_part
-from autograder.bundle import Bundle
+from autograder.core.arrays import ArrayFile, write_file
+from autograder.build.stage import derive_public_bundle
+from autograder.build.validate import check_public_part
+from autograder.spec.bundle import Bundle
 from autograder.cli import main
-from autograder.errors import BuildError
+from autograder.core.errors import BuildError
 
 from test_cli import copy_repo
 
@@ -87,7 +87,7 @@ def test_build_argument_errors(argv, message, capsys, monkeypatch):
 
 
 def test_torch_setup_asks_the_cpu_only_index_first_with_the_same_pins():
-    from autograder.build import CPU_INDEX, PINS, setup_script
+    from autograder.build.package import CPU_INDEX, PINS, setup_script
 
     text = setup_script("torch")
     assert CPU_INDEX == "https://download.pytorch.org/whl/cpu"
@@ -114,7 +114,7 @@ def test_setup_sh_falls_back_to_the_default_index_with_a_log_line(tmp_path, mode
     import os
     import subprocess
 
-    from autograder.build import setup_script
+    from autograder.build.package import setup_script
 
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -151,8 +151,8 @@ def test_setup_sh_falls_back_to_the_default_index_with_a_log_line(tmp_path, mode
 def test_a_test_naming_outputs_the_reference_does_not_return_is_refused(tmp_path, old, new, message):
     """An `outputs:` name without a reference value would compare nothing (a property test would then
     pass on its judge alone), and a trajectory must be one value per step: the build says so."""
-    from autograder.build import stage_bundle
-    from autograder.repo import Repo
+    from autograder.build.stage import stage_bundle
+    from autograder.spec.repo import Repo
 
     repo = copy_repo(tmp_path / "repo")
     path = repo / "assignments" / "rnn" / "assignment.yaml"

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder.compare import compare, compare_trajectory, fmt_index, fmt_num, same_bits
+from autograder.grading.compare import compare, compare_trajectory, fmt_index, fmt_num, same_bits
 
 RTOL, ATOL = 1e-6, 1e-8
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from autograder.build import PINS, TEMPLATES, build_assignment, engine_files
-from autograder.markers import strip_solution_text
-from autograder.repo import Repo
-from autograder.starter import expected_starter
+from autograder.build.package import PINS, TEMPLATES, build_assignment, engine_files
+from autograder.authoring.markers import strip_solution_text
+from autograder.spec.repo import Repo
+from autograder.authoring.starter import expected_starter
 
 import oldest_python
 

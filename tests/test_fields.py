@@ -2,8 +2,8 @@
 
 import pytest
 
-from autograder.errors import SpecError
-from autograder.fields import REQUIRED, Fld, Reader, join, show
+from autograder.core.errors import SpecError
+from autograder.core.fields import REQUIRED, Fld, Reader, join, show
 
 TABLE = {
     "name": Fld("name", REQUIRED, "a python name"),

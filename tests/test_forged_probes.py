@@ -17,7 +17,7 @@ import types
 import numpy as np
 import pytest
 
-from autograder.grade import grade_files
+from autograder.grading.grade import grade_files
 
 from conftest import ROOT
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from autograder.gradcheck import ELEMENTWISE_CAP, GradChecker
+from autograder.grading.gradcheck import ELEMENTWISE_CAP, GradChecker
 
 
 class Counted:

@@ -5,7 +5,7 @@ import dataclasses
 import re
 import zipfile
 
-from autograder.grade import grade_files, grade_path
+from autograder.grading.grade import grade_files, grade_path
 
 from conftest import ROOT
 

@@ -9,8 +9,8 @@ import json
 
 import pytest
 
-from autograder.gradescope import LIMITED_PREFIX, late_results, rate_limited, read_metadata
-from autograder.policy import LateStep
+from autograder.grading.gradescope import LIMITED_PREFIX, late_results, rate_limited, read_metadata
+from autograder.spec.policy import LateStep
 
 COURSE = (LateStep(0, 0.85), LateStep(24, 0.70), LateStep(48, 0.0))
 

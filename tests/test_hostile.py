@@ -33,12 +33,13 @@ from pathlib import Path
 
 import pytest
 
-from autograder import gradescope, template
-from autograder.build import TEMPLATES, engine_files
-from autograder.bundle import Bundle
-from autograder.grade import grade_files
-from autograder.reaper import descendants
-from autograder.zipio import tree_entries, write_zip
+from autograder.grading import gradescope
+from autograder.sandbox import template
+from autograder.build.package import TEMPLATES, engine_files
+from autograder.spec.bundle import Bundle
+from autograder.grading.grade import grade_files
+from autograder.sandbox.reaper import descendants
+from autograder.core.zipio import tree_entries, write_zip
 
 from conftest import ROOT, shared_tmp
 
@@ -491,7 +492,7 @@ def test_monkeypatching_numpy_builtins_and_the_grader_inside_the_child_changes_n
     assert all("'dx' differs from the reference" in text for text in outputs(report, gradients))
     patched = notes("patched")
     assert patched and "numpy.allclose" in patched[0]
-    assert "autograder.compare.compare" in patched[0] or "unreachable:autograder.compare" in patched[0]
+    assert "autograder.grading.compare.compare" in patched[0] or "unreachable:autograder.grading.compare" in patched[0]
 
 
 def training_test(spec) -> set:

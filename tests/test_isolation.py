@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder.arrays import ArrayFile
-from autograder.results import MAX_TEST_OUTPUT
-from autograder.spec import Limits
+from autograder.core.arrays import ArrayFile
+from autograder.grading.results import MAX_TEST_OUTPUT
+from autograder.spec.model import Limits
 
 from conftest import ROOT, shared_tmp
 from test_hostile import (CONTROL, SOLUTION, Notes, check_score, grade, gradescope_root, needs_root,  # noqa: F401

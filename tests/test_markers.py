@@ -4,8 +4,8 @@ import ast
 
 import pytest
 
-from autograder.errors import MarkerError
-from autograder.markers import find_blocks, make_stub, strip_solution_text
+from autograder.core.errors import MarkerError
+from autograder.authoring.markers import find_blocks, make_stub, strip_solution_text
 
 REFERENCE = '''\
 """Layers for the demo assignment."""

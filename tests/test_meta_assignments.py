@@ -7,10 +7,10 @@ import sys
 
 import pytest
 
-from autograder.grade import grade_files
-from autograder.markers import find_blocks
-from autograder.repo import Repo
-from autograder.starter import expected_starter, stale_files
+from autograder.grading.grade import grade_files
+from autograder.authoring.markers import find_blocks
+from autograder.spec.repo import Repo
+from autograder.authoring.starter import expected_starter, stale_files
 
 from conftest import ROOT
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from autograder.errors import SpecError
-from autograder.grade import grade_files
-from autograder.mutants import apply_mutant, load_catalog, mutation_report
-from autograder.repo import Repo
+from autograder.core.errors import SpecError
+from autograder.grading.grade import grade_files
+from autograder.build.mutants import apply_mutant, load_catalog, mutation_report
+from autograder.spec.repo import Repo
 
 from conftest import ROOT
 

@@ -3,8 +3,8 @@
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from autograder.notebook_checks import STRICT_ENV
-from autograder.notebook_guard import guard_cells
+from autograder.selfcheck.notebook_checks import STRICT_ENV
+from autograder.selfcheck.notebook_guard import guard_cells
 
 
 @pytest.fixture

@@ -9,13 +9,14 @@ import nbformat
 import pytest
 
 from autograder.cli import main
-from autograder.errors import AutograderError, BuildError, MarkerError
-from autograder.markers import strip_solution_text
-from autograder.notebook_checks import STRICT_ENV, check
-from autograder.notebooks import (SETUP_TEMPLATE, build_notebook, execute, expected_student, figures, leaks,
-                                  notebook_names, parse_source, setup_source, stage_run, stale, starter_entries,
+from autograder.core.errors import AutograderError, BuildError, MarkerError
+from autograder.authoring.markers import strip_solution_text
+from autograder.selfcheck.notebook_checks import STRICT_ENV, check
+from autograder.build.notebook_runs import execute, figures, stage_run
+from autograder.authoring.notebooks import (SETUP_TEMPLATE, build_notebook, expected_student, leaks,
+                                  notebook_names, parse_source, setup_source, stale, starter_entries,
                                   student_path, write_student)
-from autograder.repo import Repo
+from autograder.spec.repo import Repo
 
 from conftest import ROOT
 
@@ -76,7 +77,7 @@ def test_setup_directive_expands_the_template_with_the_name_then_the_cells_own_l
     assert setup.source == setup_source("demo", "import math") and setup.tags == ("setup",)
     assert setup.source.startswith("# Setup. In Colab, first upload demo-starter.zip")
     assert 'zipfile.ZipFile("/content/demo-starter.zip").extractall("/content/demo")' in setup.source
-    assert "from autograder.notebook_checks import check" in setup.source and "%autoreload 2" in setup.source
+    assert "from autograder.selfcheck.notebook_checks import check" in setup.source and "%autoreload 2" in setup.source
     assert setup.source.endswith('plt.rcParams.update({"figure.dpi": 100})\n\nimport math')
     assert "{{" not in setup.source and cells[2].source == "print(math.pi)"
     assert parse_source("# %% [setup]\n", name="demo")[0].source == setup_source("demo")

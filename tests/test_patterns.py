@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from autograder.patterns import PATTERNS, diagnose_patterns
+from autograder.grading.patterns import PATTERNS, diagnose_patterns
 
 RNG = np.random.default_rng(7)
 N, T, D, H = 3, 5, 4, 6

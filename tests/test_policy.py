@@ -4,9 +4,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from autograder.policy import (LateStep, apply_late, describe_policy, hours_late, late_step, next_graded_at,
+from autograder.spec.policy import (LateStep, apply_late, describe_policy, hours_late, late_step, next_graded_at,
                                parse_time, remove_late)
-from autograder.spec import Policy
+from autograder.spec.model import Policy
 
 COURSE = (LateStep(0, 0.85), LateStep(24, 0.70), LateStep(48, 0.0))
 EDT = timezone(timedelta(hours=-4))

@@ -9,7 +9,7 @@ import struct
 import numpy as np
 import pytest
 
-from autograder.protocol import MAX_HEADER, FrameReader, ProtocolError, check_reply, pack, read_frame_blocking
+from autograder.sandbox.protocol import MAX_HEADER, FrameReader, ProtocolError, check_reply, pack, read_frame_blocking
 
 MB = 2**20
 
@@ -164,7 +164,7 @@ def test_array_over_the_per_array_limit_is_refused_by_name():
 
 
 def _unpack_with_limit(data, limit):
-    from autograder.protocol import _unpack
+    from autograder.sandbox.protocol import _unpack
     hlen, plen = struct.unpack(">QQ", data[:16])
     return _unpack(data[16:16 + hlen], data[16 + hlen:], limit)
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import outcomes
+from autograder.batch import outcomes
 from autograder.cli import main
-from autograder.report import build, write_report
+from autograder.batch.class_report import build, write_report
 
 from conftest import ROOT
 
@@ -340,7 +340,7 @@ def test_the_report_renders_headless_without_console_errors(tmp_path):
 @pytest.fixture(scope="module")
 def quick_bundle(bundles, tmp_path_factory):
     """The rnn bundle with a 2 s time limit on the clip_grad_norm tests, where the demo's hang is."""
-    from autograder.bundle import Bundle
+    from autograder.spec.bundle import Bundle
 
     root = tmp_path_factory.mktemp("quick") / "bundle"
     shutil.copytree(bundles("rnn").root, root)
@@ -356,7 +356,7 @@ def quick_bundle(bundles, tmp_path_factory):
 def test_the_demo_class_gets_one_diagnosis_per_planted_bug(quick_bundle, tmp_path):
     import demo_class
 
-    from autograder.batch import grade_batch
+    from autograder.batch.run import grade_batch
 
     planted = demo_class.make_class(tmp_path / "class")  # the class of the README's `make demo`
     assert len(planted) >= 30 and sum(kind in ("mutant", "pattern") for kind, _ in planted.values()) >= 30

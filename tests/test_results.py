@@ -6,9 +6,9 @@ import stat
 
 import pytest
 
-from autograder import results
-from autograder.results import MAX_TEST_OUTPUT, Report, format_table, write_json_atomic
-from autograder.spec import spec_from_dict
+from autograder.grading import results
+from autograder.grading.results import MAX_TEST_OUTPUT, Report, format_table, write_json_atomic
+from autograder.spec.model import spec_from_dict
 
 
 def spec():

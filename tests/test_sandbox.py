@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from autograder.grade import prepare_workdir
-from autograder.sandbox import Child, ChildJob
-from autograder.spec import Limits
+from autograder.grading.grade import prepare_workdir
+from autograder.sandbox.parent import Child, ChildJob
+from autograder.spec.model import Limits
 
 PROBES = textwrap.dedent('''
     import numpy as np
@@ -274,7 +274,7 @@ def test_the_first_child_leaves_bytecode_that_later_children_load(tmp_path):
     assert len(pyc) == 1, "the first child wrote no bytecode for the submission"
     st = os.stat(os.path.join(workdir, "__pycache__"))
     if os.geteuid() == 0:  # only the sandbox user may write there, never into the workdir itself
-        from autograder.harden import sandbox_ids
+        from autograder.sandbox.harden import sandbox_ids
         assert (st.st_uid, st.st_gid) == sandbox_ids()
         assert os.stat(workdir).st_uid == 0 and os.stat(workdir).st_mode & 0o022 == 0
     # A second child of the same grade imports the module from that bytecode: it is not compiled
@@ -314,7 +314,7 @@ def test_call_many_fails_as_a_whole_at_the_first_failing_set(tmp_path):
 
 
 def test_a_child_closed_without_waiting_is_gone_with_what_it_started_once_reaped(tmp_path):
-    from autograder.sandbox import reap_pending
+    from autograder.sandbox.parent import reap_pending
 
     source = """
         import os, time
@@ -377,7 +377,7 @@ def test_children_of_different_sandbox_users_cannot_signal_each_other_or_share_a
     """Needs root. A child running as autograder-student-1 holds every process its limit allows;
     a child running as autograder-student-2 (as a second batch worker's would) can neither signal
     it nor is it short of processes, while one more child of the first user can do both."""
-    from autograder import users
+    from autograder.sandbox import users
 
     for name in ("autograder-student-1", "autograder-student-2"):
         assert users.create(name) is None

@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from autograder.errors import SpecError
-from autograder import spec as specmod
-from autograder.spec import Case, CaseSet, Limits, Spec, load_spec, spec_from_dict
+from autograder.core.errors import SpecError
+from autograder.spec import model as specmod
+from autograder.spec.model import Case, CaseSet, Limits, Spec, load_spec, spec_from_dict
 
 SOURCE = "assignments/demo/assignment.yaml"
 

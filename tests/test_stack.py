@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import stack
-from autograder.protocol import pack
-from autograder.stack import RefusedCall, refuse_calls, refuse_imports, student_frames
+from autograder.sandbox import stack
+from autograder.sandbox.protocol import pack
+from autograder.sandbox.stack import RefusedCall, refuse_calls, refuse_imports, student_frames
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_the_report_marks_the_call_that_ran_through_both_signals(submission):
                 inner(2)   # the second, in another call
         """))
         importlib.import_module("loop").outer()
-        from autograder.protocol import read_frame_blocking
+        from autograder.sandbox.protocol import read_frame_blocking
 
         meta, _ = read_frame_blocking(read_fd)
     finally:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from autograder.errors import SubmissionError
-from autograder.submission import locate
+from autograder.core.errors import SubmissionError
+from autograder.grading.submission import locate
 
 EXPECTED = ["rnn_layers.py", "captioning_rnn.py"]
 

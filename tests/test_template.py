@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from autograder import template
-from autograder.sandbox import Child
-from autograder.template import Template, TemplateError
+from autograder.sandbox import template
+from autograder.sandbox.parent import Child
+from autograder.sandbox.template import Template, TemplateError
 
 from conftest import ROOT
 from test_sandbox import call, make_child
@@ -32,7 +32,7 @@ def test_children_are_forked_by_the_template_not_by_the_grader(tmp_path):
         child.close()
     assert parent != os.getpid() and parent == template.shared().pid
     with open(f"/proc/{parent}/cmdline", "rb") as f:
-        assert b"autograder.forkserver" in f.read()
+        assert b"autograder.sandbox.forkserver" in f.read()
     assert not os.path.exists(f"/proc/{pid}"), "the child was not reaped"
 
 
@@ -84,7 +84,7 @@ def test_prestart_forks_the_template_from_the_calling_process(tmp_path):
     code = f"""
 import os, sys, textwrap, time
 sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]
-from autograder import template
+from autograder.sandbox import template
 t = template.prestart()
 assert t._proc is None and open(f"/proc/{{t.pid}}/stat").read().split()[3] == str(os.getpid())
 from pathlib import Path

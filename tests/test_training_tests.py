@@ -13,7 +13,7 @@ import shutil
 
 import pytest
 
-from autograder.grade import grade_files
+from autograder.grading.grade import grade_files
 
 from conftest import ROOT
 

@@ -12,7 +12,7 @@ tests derive from them (sums, permutations, searches) is done in verify.py.
 import numpy as np
 import torch
 
-from autograder.child import ContractError
+from autograder.sandbox.child import ContractError
 
 SEQ2SEQ_PARAMS = ("src_embed", "tgt_embed", "enc_Wx", "enc_Wh", "enc_b", "dec_Wx", "dec_Wh",
                   "dec_Wattn", "dec_b", "attn_Wq", "attn_Wk", "attn_v", "out_W", "out_b")

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from autograder.child import ContractError
+from autograder.sandbox.child import ContractError
 
 PARAM = "param."
 

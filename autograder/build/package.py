@@ -1,0 +1,175 @@
+"""`autograder build`: stage a bundle, compute reference outputs, self-validate, write the zips.
+
+Steps for one assignment:
+ 1. load and check the spec against the solution (names read from the source, never imported);
+ 2. build every case's inputs from its named seed;
+ 3. run the reference solution through the same sandbox as students, recording its outputs;
+ 4. grade the reference (must be full marks) and the untouched starter (must be 0, every test
+    present) with the staged bundle; check that the starter's public bundle is the full one's
+    public part (same tests, cases and arrays) and that the starter scores 0 on it too; refuse
+    to write anything otherwise;
+ 5. write NAME-autograder.zip (engine, bundle with hidden data, setup.sh, run_autograder; no
+    solution source) and NAME-starter.zip (stubs, public data, self-check, README).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+from autograder.authoring.notebooks import starter_entries as notebook_starter_entries
+from autograder.authoring.starter import expected_starter, stale_files
+from autograder.build.cache import ENGINE_DIR
+from autograder.build.stage import derive_public_bundle, stage_bundle
+from autograder.build.validate import check_public_part, validate_reference, validate_starter
+from autograder.core.errors import BuildError
+from autograder.core.zipio import tree_entries, write_zip
+from autograder.grading.results import cannot_start_results
+from autograder.spec.policy import describe_policy
+
+__all__ = ["build_assignment", "build_many", "engine_files", "setup_script",
+           "ENGINE_DIR", "PINS", "CPU_INDEX"]
+
+TEMPLATES = ENGINE_DIR / "templates"
+_SUPPORTED_PYTHON = "3.10"
+# Versions setup.sh installs on Gradescope's Ubuntu 22.04 image (system Python 3.10).
+PINS = {"numpy": ["numpy==2.2.6"], "torch": ["numpy==2.2.6", "torch==2.13.0"]}
+# PyTorch's CPU-only wheels (no CUDA libraries): setup.sh takes torch from here first.
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def setup_script(framework: str) -> str:
+    """setup.sh of a grader zip. For torch, torch itself comes first from PyTorch's CPU-only index
+    (no CUDA libraries; Gradescope has no GPU); the pinned install that follows then finds it
+    installed (`torch==X` is met by `X+cpu`) and adds only its dependencies. If that index cannot
+    be reached, a log line says so and the pinned install takes torch from the default index."""
+    torch_first = ""
+    pin = next((p for p in PINS[framework] if p.startswith("torch==")), None)
+    if pin:
+        torch_first = (
+            f"# torch {pin.split('==')[1]} from PyTorch's CPU-only wheels ({CPU_INDEX}); on failure, the default index.\n"
+            f"if ! $PIP --no-deps --index-url {CPU_INDEX} {pin}; then\n"
+            f"    echo \"setup.sh: could not install {pin} from PyTorch's CPU-only index {CPU_INDEX};"
+            f" falling back to the default index, whose torch wheel pulls in the CUDA libraries"
+            f" (several GB more)\" >&2\n"
+            "fi\n")
+    return _render("setup.sh", requirements=" ".join(PINS[framework]), python=_SUPPORTED_PYTHON,
+                   torch_first=torch_first)
+
+
+def engine_files() -> dict[str, Path]:
+    return {k: v for k, v in tree_entries(ENGINE_DIR, "autograder").items()}
+
+
+def _render(template: str, **values) -> str:
+    text = (TEMPLATES / template).read_text(encoding="utf-8")
+    for key, value in values.items():
+        text = text.replace("{{" + key + "}}", str(value))
+    return text
+
+
+def _student_readme(spec) -> str:
+    rows = [f"| `{graded}` | {pub:g} | {hid:g} |" for graded, (pub, hid) in _points_by_target(spec).items()]
+    policy = describe_policy(spec.policy)
+    advisory = [t for t in spec.tests if t.advisory]
+    notes = []
+    if advisory:
+        notes.append(f"{len(advisory)} more check(s) are advisory (for example, that a function leaves the "
+                     "arrays it was given unchanged): they are reported passed or failed, but carry no points.")
+    if policy:
+        notes.append(policy)
+    local = ""
+    if spec.local_checks:
+        local = (f"\n`pytest` also runs {', '.join(f'`{f}`' for f in spec.local_checks)}: longer checks for your\n"
+                 "own machine (such as a full training run), not part of your grade.\n")
+    return _render("STUDENT_README.md", title=spec.title, name=spec.name,
+                   files=", ".join(f"`{f}`" for f in spec.files), points_table="\n".join(rows),
+                   total=f"{spec.max_score:g}", local_checks=local,
+                   notes="".join(f"\n{textwrap.fill(p, 96)}\n" for n in notes for p in n.split("\n\n")))
+
+
+def _points_by_target(spec) -> dict:
+    """Graded name -> [public points, hidden points]."""
+    out = {}
+    for t in spec.tests:
+        pair = out.setdefault(t.graded, [0.0, 0.0])
+        pair[0 if t.visibility == "public" else 1] += t.points
+    return out
+
+
+def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, Path]:
+    """Build, self-validate and write both zips; return their paths."""
+    start = time.monotonic()
+    stale = stale_files(repo, name)
+    if stale:
+        raise BuildError(f"{name}: starter/ is stale ({'; '.join(stale)}); run 'autograder starter {name}'")
+    spec = repo.spec(name)
+    with tempfile.TemporaryDirectory(prefix=f"autograder-build-{name}-") as tmp:
+        tmp = Path(tmp)
+        full = stage_bundle(repo, name, tmp / "bundle")
+        public = derive_public_bundle(full, tmp / "selfcheck")
+        stubs = tmp / "stubs"
+        stubs.mkdir()
+        for fname, text in expected_starter(repo, name).items():
+            (stubs / fname).write_text(text, encoding="utf-8")
+        ref = validate_reference(full, repo, name, ("public", "hidden"))
+        zero = validate_starter(full, name, stubs, ("public", "hidden"))
+        check_public_part(public, full, name)
+        validate_starter(public, name, stubs, ("public",))
+        log(f"{name}: reference {ref.score:g}/{ref.max_score:g} in {ref.elapsed:.1f} s; "
+            f"starter {zero.score:g}/{zero.max_score:g}; {len(spec.tests)} tests")
+
+        grader = dict(engine_files())
+        grader.update(tree_entries(tmp / "bundle", "bundle"))
+        grader["setup.sh"] = setup_script(spec.framework).encode()
+        grader["run_autograder"] = _render("run_autograder").encode()
+        grader["requirements.txt"] = ("\n".join(PINS[spec.framework]) + "\n").encode()
+        grader["fallback_results.json"] = cannot_start_results(spec)
+        grader_zip = out_dir / f"{name}-autograder.zip"
+        write_zip(grader_zip, grader, executables=("setup.sh", "run_autograder"))
+
+        starter = dict(engine_files())
+        starter.update(tree_entries(tmp / "selfcheck", "selfcheck"))
+        for fname in spec.files:
+            starter[fname] = stubs / fname
+        for fname in spec.support + spec.local_checks:
+            starter[fname] = repo.assignment_dir(name) / fname
+        starter["conftest.py"] = _render("conftest.py.tmpl").encode()
+        starter["test_selfcheck.py"] = _render("test_selfcheck.py.tmpl").encode()
+        starter["README.md"] = _student_readme(spec).encode()
+        starter.update(notebook_starter_entries(repo, name, starter["README.md"]))  # NAME.ipynb, README section
+        starter_zip = out_dir / f"{name}-starter.zip"
+        write_zip(starter_zip, starter)
+    log(f"{name}: wrote {grader_zip} and {starter_zip} ({time.monotonic() - start:.1f} s)")
+    return grader_zip, starter_zip
+
+
+def build_many(repo, names: list[str], out_dir: Path, jobs: int, log=print) -> list[str]:
+    """Build several assignments, `jobs` at a time, each in its own `autograder build NAME` process
+    (a fresh interpreter: one assignment's imports and children never touch another's). Torch
+    assignments start first, as they take longest. Returns the names whose build failed; each
+    failed build has printed its own reason."""
+    import os
+    import subprocess
+    import sys
+
+    order = sorted(names, key=lambda n: repo.spec(n).framework != "torch")
+    env = dict(os.environ, AUTOGRADER_REPO=str(repo.root))
+    running, failed = {}, []
+    while order or running:
+        while order and len(running) < jobs:
+            name = order.pop(0)
+            cmd = [sys.executable, "-m", "autograder", "build", name, "--out", str(Path(out_dir).resolve())]
+            running[name] = subprocess.Popen(cmd, cwd=repo.root, env=env)
+        for name, proc in list(running.items()):
+            if proc.poll() is not None:
+                del running[name]
+                if proc.returncode != 0:
+                    failed.append(name)
+        time.sleep(0.05)
+    failed.sort()
+    if failed:
+        log(f"build failed for: {', '.join(failed)} (see the messages above)")
+    return failed

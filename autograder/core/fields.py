@@ -1,0 +1,118 @@
+"""Typed fields of a YAML/JSON mapping and a reader that checks a mapping against a table of them.
+
+Shared by the assignment spec (spec.py) and the mutant catalog (mutants.py). Every error names the
+file, the path inside it and what is wrong:
+    assignments/rnn/assignment.yaml: tests[3].rtol: expected a number, got 'tight'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from autograder.core.errors import SpecError
+
+__all__ = ["Fld", "Reader", "REQUIRED", "NAME_RE", "show", "join"]
+
+REQUIRED = object()  # the default of a key that must be given
+NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class Fld:
+    """One key of a mapping in the spec: its type, default and meaning."""
+
+    kind: str  # str, int, number, bool, name, names, files, mapping, list
+    default: Any = REQUIRED
+    help: str = ""
+    choices: tuple = ()
+    positive: bool = False
+
+
+class Reader:
+    """Checks one mapping against a field table, naming the file and the path on every error."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, path: str, msg: str):
+        where = f"{self.source}: {path}" if path else self.source
+        raise SpecError(f"{where}: {msg}")
+
+    def mapping(self, value, fields: dict, path: str) -> dict:
+        if not isinstance(value, dict):
+            self.fail(path, f"expected a mapping, got {show(value)}")
+        out = {}
+        for key in value:
+            if key not in fields:
+                near = ", ".join(sorted(fields))
+                self.fail(join(path, key), f"unknown key '{key}' (allowed: {near})")
+        for key, fld in fields.items():
+            sub = join(path, key)
+            if key not in value:
+                if fld.default is REQUIRED:
+                    self.fail(sub, f"missing required key ({fld.help})")
+                out[key] = fld.default
+                continue
+            out[key] = self.value(value[key], fld, sub)
+        return out
+
+    def value(self, v, fld: Fld, path: str):
+        kind = fld.kind
+        if v is None and fld.default is None:
+            return None
+        if kind in ("str", "name"):
+            if not isinstance(v, str) or not v.strip():
+                self.fail(path, f"expected a non-empty string, got {show(v)}")
+            if kind == "name" and not NAME_RE.match(v):
+                self.fail(path, f"'{v}' is not a valid Python name")
+            if fld.choices and v not in fld.choices:
+                self.fail(path, f"'{v}' is not one of: {', '.join(fld.choices)}")
+            return v
+        if kind in ("int", "number"):
+            ok = isinstance(v, int) if kind == "int" else isinstance(v, (int, float))
+            if isinstance(v, bool) or not ok:
+                want = "a whole number" if kind == "int" else "a number"
+                self.fail(path, f"expected {want}, got {show(v)}")
+            if v != v or v in (float("inf"), float("-inf")):
+                self.fail(path, f"expected a finite number, got {v}")
+            if fld.positive and v <= 0:
+                self.fail(path, f"must be greater than 0, got {v}")
+            if v < 0:
+                self.fail(path, f"must not be negative, got {v}")
+            return v
+        if kind == "bool":
+            if not isinstance(v, bool):
+                self.fail(path, f"expected true or false, got {show(v)}")
+            return v
+        if kind in ("names", "files", "list"):
+            if not isinstance(v, list):
+                self.fail(path, f"expected a list, got {show(v)}")
+            if kind == "list":
+                return v
+            for i, item in enumerate(v):
+                if not isinstance(item, str) or not item:
+                    self.fail(f"{path}[{i}]", f"expected a non-empty string, got {show(item)}")
+                if kind == "files" and (item.startswith("/") or ".." in Path(item).parts or "\\" in item):
+                    self.fail(f"{path}[{i}]", f"'{item}' must be a plain relative file name")
+            if len(set(v)) != len(v):
+                self.fail(path, "lists the same entry twice")
+            return list(v)
+        if kind == "mapping":
+            if not isinstance(v, dict):
+                self.fail(path, f"expected a mapping, got {show(v)}")
+            return v
+        raise AssertionError(kind)
+
+
+def show(v) -> str:
+    """A value as an error message shows it: its repr, cut at 60 characters."""
+    text = repr(v)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def join(path: str, key) -> str:
+    """The path of `key` inside the mapping at `path`: tests[3] + rtol -> tests[3].rtol."""
+    return f"{path}.{key}" if path else str(key)

@@ -1,0 +1,1 @@
+"""Layer 2, the trust boundary: the template process that forks children, the child that imports student code, its limits, privileges, bans and private temp folders, the reaper, and the wire format between them."""
