@@ -14,24 +14,22 @@ import numpy as np
 __all__ = ["adam_step", "Adam"]
 
 
-def adam_step(params: dict, grads: dict, state: dict, step: int, lr: float, betas=(0.9, 0.999),
-              eps: float = 1e-8) -> None:
-    """One Adam update of every numpy array in `params` that has a gradient in `grads`.
+def adam_step(params: dict, grads: dict, state: dict, step: int, lr: float,
+              beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8) -> None:
+    """One Adam update of every array in `params` (name -> numpy array), in place in the dict.
 
-    `step` counts from 1; `state` maps a name to its (first, second) moment and starts empty.
-    `params[name]` is replaced by a new array (w - size * m / (sqrt(v) + eps), with
-    size = lr * sqrt(1 - beta2**step) / (1 - beta1**step)); the arrays given are not written."""
-    b1, b2 = betas
+    `grads[name]` is converted to the parameter's dtype; `state` (a dict the caller keeps across
+    steps, empty at first) holds each parameter's first and second moments; `step` counts from 1.
+    The bias correction is folded into the step size: lr * sqrt(1 - beta2**t) / (1 - beta1**t).
+    The arrays given are not written: `params[name]` is replaced by a new one."""
     for name, w in params.items():
-        if name not in grads:
-            continue
         g = np.asarray(grads[name], dtype=w.dtype)
-        m1, m2 = state.get(name, (np.zeros_like(w), np.zeros_like(w)))
-        m1 = b1 * m1 + (1 - b1) * g
-        m2 = b2 * m2 + (1 - b2) * g * g
+        m1, m2 = state.get(name) or (np.zeros_like(w), np.zeros_like(w))
+        m1 = beta1 * m1 + (1 - beta1) * g
+        m2 = beta2 * m2 + (1 - beta2) * g * g
         state[name] = (m1, m2)
-        size = lr * np.sqrt(1 - b2 ** step) / (1 - b1 ** step)
-        params[name] = w - size * m1 / (np.sqrt(m2) + eps)
+        step_size = lr * np.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
+        params[name] = w - step_size * m1 / (np.sqrt(m2) + eps)
 
 
 class Adam:

@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
+from autograder.core.errors import SpecError
 from autograder.kit import judges as J
+from autograder.spec.model import spec_from_dict
 
 
 def softmax(x, axis=-1):
@@ -170,3 +172,28 @@ def test_resolve_and_check_args():
     assert J.check_args("distribution", {"weights": "attn_weights"}) is None
     assert "takes no setting colour" in J.check_args("distribution", {"colour": 1})
     assert "no kit judge named" in J.check_args("nope", {})
+
+
+def _spec_with_judge(verify):
+    data = {"name": "demo", "title": "Demo", "files": ["layers.py"],
+            "cases": {"small": {"builder": "b", "public": [{"name": "c"}], "hidden": [{"name": "h"}]}},
+            "tests": [{"target": "layers.attend", "title": "sums", "kind": "property", "probe": "p",
+                       "cases": "small", "outputs": ["out"], "verify": verify}]}
+    return spec_from_dict(data, "assignments/demo/assignment.yaml")
+
+
+def test_a_property_test_names_a_kit_judge_with_settings():
+    spec = _spec_with_judge({"kit": "distribution", "weights": "w", "axes": 1})
+    assert spec.tests[0].verify == {"kit": "distribution", "weights": "w", "axes": 1}
+    assert _spec_with_judge("my_judge").tests[0].verify == "my_judge"
+
+
+@pytest.mark.parametrize("verify, problem", [
+    ({"kit": "distribution", "colour": "red"}, "tests[0].verify: kit judge 'distribution' takes no setting colour"),
+    ({"kit": "nope"}, "tests[0].verify: no kit judge named 'nope' (the kit has: causal, distribution"),
+    ({"weights": "w"}, "tests[0].verify: a standard judge is written {kit: NAME, setting: value}"),
+])
+def test_a_wrong_kit_judge_is_refused_by_name(verify, problem):
+    with pytest.raises(SpecError) as info:
+        _spec_with_judge(verify)
+    assert problem in str(info.value)

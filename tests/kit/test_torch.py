@@ -113,13 +113,13 @@ def test_torch_adam_matches_torch_optim_adam():
 
 def test_numpy_adam_step():
     rng = np.random.default_rng(3)
-    params = {"w": rng.standard_normal(4), "frozen": np.ones(2)}
+    params = {"w": rng.standard_normal(4)}
     start = params["w"].copy()
     state = {}
     for step in range(1, 4):
         optim.adam_step(params, {"w": 2 * params["w"]}, state, step, lr=0.1)
     assert np.all(np.abs(params["w"]) < np.abs(start))  # Adam on w**2 shrinks every entry
-    assert params["frozen"].tolist() == [1.0, 1.0] and "frozen" not in state
+    assert set(state) == {"w"} and len(state["w"]) == 2
     # the first step moves every entry by about lr (Adam's bias-corrected first step)
     p = {"w": np.array([3.0, -2.0])}
     optim.adam_step(p, {"w": np.array([0.5, -7.0])}, {}, 1, lr=0.1)
