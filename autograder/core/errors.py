@@ -1,6 +1,6 @@
 """Exceptions the engine raises for problems a person has to fix."""
 
-__all__ = ["AutograderError", "SpecError", "MarkerError", "SubmissionError", "BuildError"]
+__all__ = ["AutograderError", "SpecError", "MarkerError", "SubmissionError", "BuildError", "ContractError"]
 
 
 class AutograderError(Exception):
@@ -21,3 +21,11 @@ class SubmissionError(AutograderError):
 
 class BuildError(AutograderError):
     """A build was refused (the reference or the starter did not grade as required)."""
+
+
+class ContractError(Exception):
+    """Raised by a probe when the student's code breaks the contract in a way the probe can name
+    (a missing parameter, a wrong attribute): its message is shown to the student as it is.
+
+    Defined here so that the sandboxed child (which catches it), autograder.kit (which raises it
+    for authors) and the assignments' probes all mean the same class."""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from autograder.core.errors import ContractError  # noqa: F401 - re-exported: probes raise it, the child reports it
 from autograder.sandbox import harden
 from autograder.sandbox import stack as stacks
 from autograder.sandbox import tmpdirs
@@ -43,11 +44,6 @@ class ChildJob:
     env: dict | None = None
     as_root: bool = False
     tmpdir: str | None = None
-
-
-class ContractError(Exception):
-    """Raised by a probe when the student's code breaks the contract in a way the probe can name
-    (a missing parameter, a wrong attribute): its message is shown to the student as it is."""
 
 
 class NotPlain(TypeError):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from autograder.core.errors import SpecError
 from autograder.core.fields import NAME_RE, REQUIRED, Fld, Reader, show
+from autograder.kit.judges import check_args
 from autograder.spec.policy import Policy, read_policy
 
 __all__ = [
@@ -89,7 +90,8 @@ TEST_FIELDS = {
                                     "compared step by step: a failure names the step where it departs"),
     "forward": Fld("name", None, "gradients: probe giving the outputs of the student's forward pass"),
     "upstream": Fld("mapping", {}, "gradients: output name -> case input holding its upstream gradient (null: 1)"),
-    "verify": Fld("name", None, "property: function in verify.py judging the outputs (runs in the grader)"),
+    "verify": Fld("judge", None, "property: the judge of the outputs (runs in the grader): a function in "
+                                 "verify.py, or {kit: NAME, setting: value} for a judge of autograder.kit.judges"),
     "banned": Fld("names", None, "dotted names of callables this test's calls may not use (adds to defaults)"),
     "limits": Fld("mapping", {}, "resource limits for this test (override defaults.limits)"),
     "hint": Fld("str", "", "one line shown to students when the test fails"),
@@ -151,7 +153,7 @@ class Test:
     trajectory: str | None = None
     forward: str | None = None
     upstream: dict = field(default_factory=dict)
-    verify: str | None = None
+    verify: str | dict | None = None  # a verify.py function, or {kit: NAME, ...settings}
     banned: tuple[str, ...] = ()
     limits: Limits = Limits()
     hint: str = ""
@@ -301,6 +303,10 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
             r.fail(f"{path}.verify", "a property test needs verify: the function in verify.py that judges it")
         if t["verify"] and t["kind"] != "property":
             r.fail(f"{path}.verify", "only tests of kind 'property' take verify")
+        if isinstance(t["verify"], dict):
+            problem = check_args(t["verify"]["kit"], {k: v for k, v in t["verify"].items() if k != "kit"})
+            if problem:
+                r.fail(f"{path}.verify", problem)
         if t["kind"] in ("property", "unchanged") and not t["outputs"]:
             article = "an" if t["kind"] == "unchanged" else "a"
             r.fail(f"{path}.outputs", f"{article} {t['kind']} test earns points only from outputs that match the "
