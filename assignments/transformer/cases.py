@@ -14,11 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.kit import normal as _w
+
 HERE = Path(__file__).resolve().parent
-
-
-def _w(rng, *shape, scale=1.0):
-    return scale * rng.standard_normal(shape)
 
 
 def sinusoid_table(max_len, E):
@@ -101,11 +99,8 @@ def pe_forward(rng, N, S, E, max_len, dropout=0.3):
 
 
 def sdpa(rng, lead, S, T, d, dv, mask="none", mask_shape="st"):
-    """q, k, v with leading dims `lead`; mask kinds none/bool/int/float, shaped (S, T) or full.
-
-    With mask_shape 'full' the mask has the leading dims too, with a 1 for the last leading one
-    (broadcast over it), so that every batch entry has its own blocked keys.
-    """
+    """q, k, v with leading dims `lead`; a mask none/bool/int/float, (S, T) or, with mask_shape
+    'full', with the leading dims too (1 for the last one, broadcast): each batch entry its own."""
     lead = tuple(lead)
     out = {"q": _w(rng, *lead, S, d, scale=1.5), "k": _w(rng, *lead, T, d, scale=1.5),
            "v": _w(rng, *lead, T, dv), "dout": _w(rng, *lead, S, dv), "dweights": _w(rng, *lead, S, T)}

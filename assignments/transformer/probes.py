@@ -1,18 +1,11 @@
-"""Python probes for `transformer`: the ones a declaration in assignment.yaml (`probes:`) cannot say.
+"""Python probes for `transformer`: those a declaration in assignment.yaml (`probes:`) cannot say.
 
-Runs only inside the sandboxed child, next to the student's module. `probe(m, c, p)` gets the
-student's module `m`, the case's arrays `c` (numpy) and the case's parameters `p`.
-
-Every module is built with the contract's arguments, converted to float64, given the case's
-parameters by name (strict: the parameter names must be exactly the contract's), and put in eval
-mode, so dropout is off. The `pe` buffer keeps the student's own table unless a test replaces it
-on purpose (the `table` input), to check one thing at a time. Gradient probes return the
-gradients of the inputs and of every parameter, keyed by name.
-
-Dropout placement is checked without torch's random stream: the module's own nn.Dropout
-submodules are replaced by kit FixedDrops, which multiply by a mask drawn from a private generator
-seeded by the case, the submodule's name and the tensor's trailing shape, and scale by 1/(1-p)
-with the student's own p. The reference gets the same replacement.
+Run in the sandboxed child; `probe(m, c, p)` gets the student's module, the case's arrays and its
+parameters. Modules are built with the contract's arguments, loaded by name (kit.torch.load_strict:
+float64, eval mode, so dropout is off). `pe` keeps the student's own table unless a test sets it to
+the exact `table` on purpose, so that each test checks one thing. Dropout placement is checked with
+kit FixedDrops in place of the module's own nn.Dropout submodules: masks fixed by the case, the
+submodule's name and the trailing shape, scaled with the student's p (the reference gets the same).
 """
 
 import re
@@ -27,7 +20,6 @@ _t = kt.tensor  # a copy of a case array as a tensor (benchmarks/cuda_check.py m
 
 
 def _backward(out, dout):
-    """sum(out * dout).backward(), after checking the shape (the student's fault when it differs)."""
     if tuple(out.shape) != dout.shape:
         raise ContractError(f"the output has shape {tuple(out.shape)}, expected {dout.shape}")
     kt.scalar_backward(out, _t(dout))
@@ -95,8 +87,7 @@ def mha_dropout(m, c, p):
 
 
 def mha_permuted(m, c, p):
-    """The outputs for x and for x with its positions permuted: both compared with the reference's,
-    then verify.py checks that one is the other permuted."""
+    """Outputs for x and for x with permuted positions (verify.py: one is the other permuted)."""
     module = kt.load_strict(m.MultiHeadAttention(p["E"], p["H"], dropout=0.3), c)
     x = _t(c["x"])
     xp = x[:, _t(c["perm"])]
@@ -127,13 +118,15 @@ def ffn_dropout(m, c, p):
 def encoder_dropout(m, c, p):
     """Only dropout1 and dropout2: the sublayers' dropouts have their own tests."""
     module = m.TransformerEncoderLayer(p["E"], p["H"], dim_feedforward=p["F"], dropout=p["dropout"])
-    return {"out": _drop(kt.load_strict(module, c), c, "dropout1", "dropout2")(_t(c["src"]), src_mask=_mask(c, "src_mask"))}
+    module = _drop(kt.load_strict(module, c), c, "dropout1", "dropout2")
+    return {"out": module(_t(c["src"]), src_mask=_mask(c, "src_mask"))}
 
 
 def decoder_dropout(m, c, p):
     """Only dropout1 to dropout3: the sublayers' dropouts have their own tests."""
     module = m.TransformerDecoderLayer(p["E"], p["H"], dim_feedforward=p["F"], dropout=p["dropout"])
-    return {"out": _drop(kt.load_strict(module, c), c, "dropout1", "dropout2", "dropout3")(_t(c["tgt"]), _t(c["memory"]))}
+    module = _drop(kt.load_strict(module, c), c, "dropout1", "dropout2", "dropout3")
+    return {"out": module(_t(c["tgt"]), _t(c["memory"]))}
 
 
 # --- TransformerLM ---------------------------------------------------------------------------
@@ -155,19 +148,15 @@ def lm_grads(m, c, p):
 
 
 def lm_causal(m, c, p):
-    """Logits for two batches that agree up to position t: both compared with the reference's, then
-    verify.py checks that the logits up to t agree."""
+    """Logits for two batches that agree up to position t (verify.py: so do the logits)."""
     module = _lm(m, c, p)
     return {"logits": module(_t(c["tokens"])), "logits_changed": module(_t(c["tokens_changed"]))}
 
 
 def lm_length(m, c, p):
-    """A sequence of max_len must work (its logits are compared with the reference's, and only
-    then does the rest count); a longer one must raise ValueError naming the lengths.
-
-    `raised`: 0 nothing, 1 ValueError, 2 another exception. The message is checked for the two
-    numbers here (strings cannot be returned) as 0/1 flags.
-    """
+    """max_len tokens must work (logits compared with the reference's); more must raise a ValueError
+    naming both lengths. `raised`: 0 nothing, 1 ValueError, 2 another exception; whether the message
+    names each number comes back as a 0/1 flag (strings cannot be returned)."""
     module = _lm(m, c, p)  # the case's weights: what it returns for max_len tokens must match the reference
     ok = module(_t(c["tokens_ok"]))
     raised, text = 0, ""
@@ -184,12 +173,9 @@ def lm_length(m, c, p):
 
 
 def lm_train(m, c, p):
-    """`steps` steps of lm_task.train (its random windows, Adam and learning-rate schedule, seeded
-    by the case; `batch_size` windows a step) from the case's initial weights, loaded by name
-    (strict), with the exact sinusoid table, in float64 like every other probe; dropout is off
-    (lm_task.CONFIG.dropout = 0). One loss per step, compared step by step with the reference's.
-    (In float32, Adam turns rounding noise in near-zero gradients into whole steps of size lr, and
-    two correct runs part after a few steps.)"""
+    """`steps` steps of lm_task.train (its windows, Adam and schedule, seeded by the case) from the
+    case's weights and exact table, in float64 (in float32, Adam turns rounding noise in near-zero
+    gradients into whole steps of size lr); dropout is off. One loss per step."""
     import dataclasses
 
     import lm_task

@@ -7,28 +7,25 @@ a case. All arithmetic happens here, on the raw outputs, never in the probe.
 
 import numpy as np
 
+from autograder.kit.judges import first_nonfinite, index_text as _index
+
 TOL = 1e-9  # float64 throughout
 
 
-def _index(idx) -> str:
-    return "[" + ", ".join(str(int(i)) for i in idx) + "]"
-
-
-def _finite(name, arr):
-    bad = ~np.isfinite(arr)
-    if bad.any():
-        idx = np.unravel_index(int(np.argmax(bad)), arr.shape)
-        return (f"'{name}' contains {'NaN' if np.isnan(arr[idx]) else 'inf'} at {_index(idx)}; "
+def _finite(outputs, *names):
+    found = first_nonfinite(outputs, names)
+    if found:
+        name, idx, value = found
+        return (f"'{name}' contains {'NaN' if np.isnan(value) else 'inf'} at {_index(idx)}; "
                 "a row whose every key is blocked gives NaN, so check the mask's polarity (0/False blocks)")
     return None
 
 
 def weights_normalised(inputs, outputs, params):
     """Every row of the attention weights is a distribution over the open keys."""
-    w = outputs["weights"].astype(np.float64)
-    problem = _finite("weights", w)
-    if problem:
+    if problem := _finite(outputs, "weights"):
         return problem
+    w = outputs["weights"].astype(np.float64)
     if (w < 0).any():
         idx = np.unravel_index(int(np.argmin(w)), w.shape)
         return f"attention weight {_index(idx)} is {w[idx]:.6g}, but weights are probabilities (never negative)"
@@ -49,13 +46,10 @@ def weights_normalised(inputs, outputs, params):
 
 def permutation_equivariant(inputs, outputs, params):
     """f(x[:, perm]) == f(x)[:, perm] for self-attention without mask or positions."""
-    out, outp = outputs["out"].astype(np.float64), outputs["out_permuted"].astype(np.float64)
-    for name, arr in (("out", out), ("out_permuted", outp)):
-        problem = _finite(name, arr)
-        if problem:
-            return problem
-    perm = inputs["perm"]
-    want = out[:, perm]
+    if problem := _finite(outputs, "out", "out_permuted"):
+        return problem
+    outp, perm = outputs["out_permuted"].astype(np.float64), inputs["perm"]
+    want = outputs["out"].astype(np.float64)[:, perm]
     err = np.abs(outp - want)
     if (err > TOL * (1 + np.abs(want))).any():
         n, s, e = np.unravel_index(int(np.argmax(err)), err.shape)
@@ -69,13 +63,10 @@ def permutation_equivariant(inputs, outputs, params):
 
 def causal(inputs, outputs, params):
     """Logits up to position t ignore the tokens after t, and the later logits do not."""
+    if problem := _finite(outputs, "logits", "logits_changed"):
+        return problem
     a, b = outputs["logits"].astype(np.float64), outputs["logits_changed"].astype(np.float64)
-    for name, arr in (("logits", a), ("logits_changed", b)):
-        problem = _finite(name, arr)
-        if problem:
-            return problem
-    t = int(inputs["t"])
-    T = a.shape[1]
+    t, T = int(inputs["t"]), a.shape[1]
     err = np.abs(a[:, : t + 1] - b[:, : t + 1])
     if (err > TOL * (1 + np.abs(a[:, : t + 1]))).any():
         n, s, v = np.unravel_index(int(np.argmax(err)), err.shape)
@@ -91,13 +82,12 @@ def causal(inputs, outputs, params):
 def length_error(inputs, outputs, params):
     """A sequence longer than max_len is a ValueError whose message names both lengths."""
     long_len, max_len = inputs["tokens_long"].shape[1], params["max_len"]
-    raised = int(outputs["raised"])
+    seq, raised = f"a sequence of length {long_len} with max_len {max_len}", int(outputs["raised"])
     if raised == 0:
-        return (f"a sequence of length {long_len} with max_len {max_len} raised no error; "
-                f"raise ValueError when T > max_len, at the start of forward")
+        return f"{seq} raised no error; raise ValueError when T > max_len, at the start of forward"
     if raised == 2:
-        return (f"a sequence of length {long_len} with max_len {max_len} raised an exception other than "
-                "ValueError (probably from slicing pe); check the length yourself first and raise ValueError")
+        return (f"{seq} raised an exception other than ValueError (probably from slicing pe); check the length "
+                "yourself first and raise ValueError")
     if not (int(outputs["mentions_length"]) and int(outputs["mentions_max_len"])):
         return (f"the ValueError for a sequence of length {long_len} with max_len {max_len} must name both "
                 f"numbers, e.g. 'sequence of length {long_len} is longer than max_len {max_len}'")
