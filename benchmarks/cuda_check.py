@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from autograder.build.cases import build_inputs, load_module_from  # noqa: E402
 from autograder.grading.compare import compare  # noqa: E402
+from autograder.kit import judges  # noqa: E402
 from autograder.spec.repo import Repo  # noqa: E402
 
 
@@ -50,12 +51,28 @@ def _plain(value):
     return np.asarray(value)
 
 
-def _run_probe(torch, probes, module, probe, inputs, params, seed, device):
+def _run_probe(torch, probe, module, inputs, params, seed, device):
+    """`probe` (a probes.py function or a declared probe) with torch's default device set to
+    `device` and every case tensor made there: probes and kit.torch make them with torch.from_numpy,
+    which always gives a CPU tensor, so it is wrapped for the call."""
     torch.manual_seed(seed)
     np.random.seed(seed % 2**32)
     arrays = {k: np.array(v) for k, v in inputs.items()}
-    with torch.device(device):
-        return {k: _plain(v) for k, v in getattr(probes, probe)(module, arrays, dict(params)).items()}
+    from_numpy = torch.from_numpy
+    torch.from_numpy = lambda a: from_numpy(a).to(torch.get_default_device())
+    try:
+        with torch.device(device):
+            return {k: _plain(v) for k, v in probe(module, arrays, dict(params)).items()}
+    finally:
+        torch.from_numpy = from_numpy
+
+
+def _probe(spec, probes, name):
+    """The probe called `name`: declared in assignment.yaml, or a function of probes.py."""
+    from autograder.sandbox.declared import make_probe
+
+    declared = getattr(spec, "declared", None) or {}
+    return make_probe(declared[name]) if name in declared else getattr(probes, name)
 
 
 def probe_parity(repo: Repo, name: str, device: str) -> list[str]:
@@ -68,8 +85,6 @@ def probe_parity(repo: Repo, name: str, device: str) -> list[str]:
     modules = {f[:-3]: _load(repo.solution_dir(name) / f, f[:-3]) for f in spec.files}
     probes = _load(adir / "probes.py", f"_cuda_probes_{name}")
     verify = _load(adir / "verify.py", f"_cuda_verify_{name}") if (adir / "verify.py").is_file() else None
-    cpu_t = probes._t
-    probes._t = lambda a: cpu_t(a).to(torch.get_default_device())  # case tensors on the current device
     inputs = build_inputs(spec, load_module_from(adir / "cases.py", f"_cuda_cases_{name}"), str(adir / "cases.py"))
     failures = []
     for test in spec.tests:
@@ -78,13 +93,16 @@ def probe_parity(repo: Repo, name: str, device: str) -> list[str]:
             prefix = f"in/{test.cases}/{case.name}/"
             case_inputs = {k[len(prefix):]: v for k, v in inputs.items() if k.startswith(prefix)}
             try:
-                on_gpu = _run_probe(torch, probes, modules[test.module], test.probe, case_inputs, case.params,
-                                    case.seed, device)
-                if test.kind == "property":
+                probe = _probe(spec, probes, test.probe)
+                on_gpu = _run_probe(torch, probe, modules[test.module], case_inputs, case.params, case.seed, device)
+                if test.kind == "property" and isinstance(test.verify, dict):  # a standard judge of the kit
+                    settings = {k: v for k, v in test.verify.items() if k != "kit"}
+                    problem = judges.resolve(test.verify["kit"])(case_inputs, on_gpu, dict(case.params), **settings)
+                elif test.kind == "property":
                     problem = getattr(verify, test.verify)(case_inputs, on_gpu, dict(case.params))
                 else:
-                    on_cpu = _run_probe(torch, probes, modules[test.module], test.probe, case_inputs, case.params,
-                                        case.seed, "cpu")
+                    on_cpu = _run_probe(torch, probe, modules[test.module], case_inputs, case.params, case.seed,
+                                        "cpu")
                     problem = next((p for k in on_cpu for p in [
                         f"'{k}' missing on the GPU" if k not in on_gpu else
                         compare(k, on_gpu[k], on_cpu[k], test.rtol, test.atol)] if p), None)
@@ -97,7 +115,6 @@ def probe_parity(repo: Repo, name: str, device: str) -> list[str]:
         for p in problems:
             print(f"         {p}")
             failures.append(f"{name}: {test.name}: {p}")
-    probes._t = cpu_t
     return failures
 
 
