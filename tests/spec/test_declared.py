@@ -136,3 +136,17 @@ def test_at_build_time_every_name_must_resolve_in_every_case():
     spec = spec_from_dict(spec_dict(dict(GOOD, fwd="out, _ = affine_forward(x, w, N)")), SOURCE, SOLUTION)
     arrays["in/small/h/w"] = np.zeros(1)
     check_inputs(spec, arrays)  # N is a case parameter
+
+
+# --- edges: edge-case shapes declared once per case set (spec hook of kit.cases.edge_cases) ----
+
+def test_edges_become_hidden_cases_with_their_own_seeds_and_bad_edges_name_the_case_set():
+    data = spec_dict(GOOD)
+    data["cases"]["small"]["edges"] = {"N": 1}
+    cs = spec_from_dict(data, SOURCE, SOLUTION).casesets["small"]
+    n1 = [c for c in cs.cases if c.name == "n1"]
+    assert len(n1) == 1 and n1[0].visibility == "hidden" and n1[0].params == {"N": 1}
+    assert n1[0].seed not in {c.seed for c in cs.cases if c.name != "n1"}
+    data["cases"]["small"]["edges"] = {"T": 1}
+    with pytest.raises(SpecError, match=r"cases\.small\.edges: edge 'T': the case 'c' it starts from has no argument"):
+        spec_from_dict(data, SOURCE, SOLUTION)
