@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from autograder.kit import ContractError
-from autograder.kit.torch import grads_of, leaf, scalar_backward, tensor
+from autograder.kit.torch import grads_of, scalar_backward, tensor
 
 SEQ2SEQ_PARAMS = ("src_embed", "tgt_embed", "enc_Wx", "enc_Wh", "enc_b", "dec_Wx", "dec_Wh",
                   "dec_Wattn", "dec_b", "attn_Wq", "attn_Wk", "attn_v", "out_W", "out_b")
@@ -22,122 +22,6 @@ SEQ2SEQ_PARAMS = ("src_embed", "tgt_embed", "enc_Wx", "enc_Wh", "enc_b", "dec_Wx
 
 def _t(a):
     return tensor(a, share=True)
-
-
-def _leaves(c, names):
-    return {n: leaf(c[n], share=True) for n in names}
-
-
-def _backward(pairs, leaves):
-    """Backward of sum(out * dout) over (out, dout) pairs; the gradient of every leaf."""
-    scalar_backward(pairs)
-    return grads_of(leaves)
-
-
-def _opt(c, name):
-    return _t(c[name]) if name in c else None
-
-
-# --- dot_product_attention -------------------------------------------------------------------
-
-def dot_attention(m, c, p):
-    attn, weights = m.dot_product_attention(_t(c["prev_h"]), _t(c["A"]))
-    return {"attn": attn, "attn_weights": weights}
-
-
-def dot_attention_grads(m, c, p):
-    x = _leaves(c, ("prev_h", "A"))
-    attn, weights = m.dot_product_attention(x["prev_h"], x["A"])
-    return _backward([(attn, c["dattn"]), (weights, c["dattn_weights"])], x)
-
-
-def dot_attention_permuted(m, c, p):
-    attn, weights = m.dot_product_attention(_t(c["prev_h"]), _t(c["A"]))
-    attn_p, weights_p = m.dot_product_attention(_t(c["prev_h"]), _t(c["A_perm"]))
-    return {"attn": attn, "attn_weights": weights, "attn_perm": attn_p, "attn_weights_perm": weights_p}
-
-
-# --- additive_attention and masked_dot_attention ------------------------------------------------
-
-def additive(m, c, p):
-    context, weights = m.additive_attention(_t(c["query"]), _t(c["keys"]), _t(c["Wq"]), _t(c["Wk"]),
-                                            _t(c["v"]), _opt(c, "mask"))
-    return {"context": context, "weights": weights}
-
-
-def additive_grads(m, c, p):
-    x = _leaves(c, ("query", "keys", "Wq", "Wk", "v"))
-    context, weights = m.additive_attention(x["query"], x["keys"], x["Wq"], x["Wk"], x["v"], _opt(c, "mask"))
-    return _backward([(context, c["dcontext"]), (weights, c["dweights"])], x)
-
-
-def additive_permuted(m, c, p):
-    args = (_t(c["Wq"]), _t(c["Wk"]), _t(c["v"]))
-    context, weights = m.additive_attention(_t(c["query"]), _t(c["keys"]), *args, _opt(c, "mask"))
-    context_p, weights_p = m.additive_attention(_t(c["query"]), _t(c["keys_perm"]), *args,
-                                                _opt(c, "mask_perm"))
-    return {"context": context, "weights": weights, "context_perm": context_p, "weights_perm": weights_p}
-
-
-def masked_dot(m, c, p):
-    context, weights = m.masked_dot_attention(_t(c["query"]), _t(c["keys"]), _opt(c, "mask"))
-    return {"context": context, "weights": weights}
-
-
-def masked_dot_grads(m, c, p):
-    x = _leaves(c, ("query", "keys"))
-    context, weights = m.masked_dot_attention(x["query"], x["keys"], _opt(c, "mask"))
-    return _backward([(context, c["dcontext"]), (weights, c["dweights"])], x)
-
-
-def masked_dot_permuted(m, c, p):
-    context, weights = m.masked_dot_attention(_t(c["query"]), _t(c["keys"]), _opt(c, "mask"))
-    context_p, weights_p = m.masked_dot_attention(_t(c["query"]), _t(c["keys_perm"]), _opt(c, "mask_perm"))
-    return {"context": context, "weights": weights, "context_perm": context_p, "weights_perm": weights_p}
-
-
-# --- LSTM --------------------------------------------------------------------------------------
-
-_STEP = ("x", "prev_h", "prev_c", "Wx", "Wh", "b")
-
-
-def _step_names(c):
-    return _STEP + (("attn", "Wattn") if "attn" in c else ())
-
-
-def lstm_step(m, c, p):
-    next_h, next_c = m.lstm_step_forward(*(_t(c[n]) for n in _step_names(c)))
-    return {"next_h": next_h, "next_c": next_c}
-
-
-def lstm_step_grads(m, c, p):
-    x = _leaves(c, _step_names(c))
-    next_h, next_c = m.lstm_step_forward(*(x[n] for n in _step_names(c)))
-    return _backward([(next_h, c["dnext_h"]), (next_c, c["dnext_c"])], x)
-
-
-_SEQ = ("x", "h0", "Wx", "Wh", "b")
-
-
-def lstm_seq(m, c, p):
-    return {"h": m.lstm_forward(*(_t(c[n]) for n in _SEQ))}
-
-
-def lstm_seq_grads(m, c, p):
-    x = _leaves(c, _SEQ)
-    return _backward([(m.lstm_forward(*(x[n] for n in _SEQ)), c["dh"])], x)
-
-
-_ATT = ("x", "A", "Wx", "Wh", "Wattn", "b")
-
-
-def attention_seq(m, c, p):
-    return {"h": m.attention_forward(*(_t(c[n]) for n in _ATT))}
-
-
-def attention_seq_grads(m, c, p):
-    x = _leaves(c, _ATT)
-    return _backward([(m.attention_forward(*(x[n] for n in _ATT)), c["dh"])], x)
 
 
 # --- Seq2Seq -----------------------------------------------------------------------------------
@@ -179,9 +63,8 @@ def forward(m, c, p):
 
 def forward_grads(m, c, p):
     model = _model(m, c, p)
-    logits = model(_t(c["src"]), _t(c["tgt_in"]))
-    params = dict(model.named_parameters())
-    return _backward([(logits, c["dlogits"])], params)
+    scalar_backward(model(_t(c["src"]), _t(c["tgt_in"])), c["dlogits"])
+    return grads_of(module=model)
 
 
 def forward_default_meta(m, c, p):
