@@ -117,12 +117,10 @@ def seq2seq_params(rng, kind, Vs, Vt, D, H, A, scale=1.0, fan=None, bias=None, v
 
 def _sources(rng, N, S, Vs, lengths="random"):
     """(N, S) right-padded token ids (no PAD, SOS or EOS inside); row 0 has the full length S.
-    lengths: random (1..S), full, or one (a single real token per row)."""
+    lengths: random (1..S) or one (a single real token per row)."""
     if lengths == "random":
         n = rng.integers(1, S + 1, size=N)
         n[0] = S
-    elif lengths == "full":
-        n = np.full(N, S)
     elif lengths == "one":
         n = np.ones(N, dtype=np.int64)
     else:
@@ -155,20 +153,20 @@ def _eos_clock(p, H, eos_step, rate=0.3, weight=6.0):
     steps: hidden unit 0 of the decoder becomes a clock (input, forget and output gates held
     open, a constant candidate, no incoming weights), its cell state grows by about `rate` a
     step from the encoder's mean, and only the EOS logit reads it, crossing 0 near step
-    `eos_step` (a random model otherwise emits EOS at once or never)."""
+    `eos_step` (a random model otherwise emits EOS at once or never). Returns p, changed in place."""
     for W in (p["dec_Wx"], p["dec_Wh"], p["dec_Wattn"]):
         W[:, [0, H, 2 * H, 3 * H]] = 0.0
     p["dec_b"][[0, H, 2 * H, 3 * H]] = [3.0, 6.0, 3.0, np.arctanh(rate / 0.95)]
     p["out_W"][0, :] = 0.0
     p["out_W"][0, EOS_ID] = weight
     p["out_b"][EOS_ID] = -weight * 0.95 * np.tanh(rate * eos_step)
+    return p
 
 
 def decode(rng, kind, N, S, Vs, Vt, D, H, max_len, A=4, lengths="random", eos_step=3.0, scale=1.5):
     """Weights and a padded source batch (N, S) for greedy decoding, with an EOS clock (rows
     finish at different steps, some not within max_len, a probe argument)."""
-    out = seq2seq_params(rng, kind, Vs, Vt, D, H, A, scale=scale)
-    _eos_clock(out, H, eos_step)
+    out = _eos_clock(seq2seq_params(rng, kind, Vs, Vt, D, H, A, scale=scale), H, eos_step)
     out["src"] = _sources(rng, N, S, Vs, lengths)
     return out
 
@@ -176,8 +174,7 @@ def decode(rng, kind, N, S, Vs, Vt, D, H, max_len, A=4, lengths="random", eos_st
 def beam(rng, kind, S, Vs, Vt, D, H, max_len, beam_width=1, A=4, length=None, eos_step=3.0, scale=1.5):
     """Weights (with an EOS clock) and one source sequence (S,) for beam search; `length` real
     tokens, then PAD. max_len and beam_width are probe arguments."""
-    out = seq2seq_params(rng, kind, Vs, Vt, D, H, A, scale=scale)
-    _eos_clock(out, H, eos_step)
+    out = _eos_clock(seq2seq_params(rng, kind, Vs, Vt, D, H, A, scale=scale), H, eos_step)
     src = rng.integers(3, Vs, size=S)
     src[(S if length is None else length):] = PAD_ID
     out["src"] = src.astype(np.int64)

@@ -1,13 +1,8 @@
-"""Probes for `attention`: call the student's code on one case and return plain arrays.
+"""Python probes for `attention` (the one-call probes are declared in assignment.yaml).
 
-Runs only inside the sandboxed child, next to the student's module. `probe(m, c, p)` gets the
-student's module `m`, the case's arrays `c` (numpy, writeable) and the case's parameters `p`.
-Arrays become tensors that share memory with them (kit.torch.tensor(share=True)), so a write
-into an input is visible to the `unchanged` check. Gradient probes backpropagate
-sum(output * d<output>) and return the gradient of every float input (or parameter), keyed by
-its name. Probes compute nothing the grader judges: every output is compared with the
-reference's, and what property tests derive from them (sums, permutations, searches) is done in
-the grader (kit judges, verify.py).
+Run in the sandboxed child: `probe(m, c, p)` gets the student's module, the case's arrays (numpy,
+writeable; the tensors made from them share their memory) and the case's parameters. Probes
+compute nothing the grader judges: sums, permutations and searches are done in the grader.
 """
 
 import numpy as np
@@ -69,10 +64,9 @@ def forward_grads(m, c, p):
 
 def forward_default_meta(m, c, p):
     """encode and forward on CPU inputs while torch's default device is 'meta': a tensor made
-    without a device (torch.zeros(N, H), torch.arange(T)) lands on the meta device and cannot
-    be combined with the inputs, just as a CPU tensor cannot with a GPU's. What comes back must
-    be on the inputs' device, and match the reference (no meta tensor is ever computed with:
-    the meta device's Python kernels import torch._dynamo, seconds of every grade)."""
+    without a device lands there and cannot be combined with the inputs, as a CPU tensor cannot
+    with a GPU's. What comes back must be on the inputs' device and match the reference (nothing
+    is computed on meta: its Python kernels import torch._dynamo, seconds of every grade)."""
     model = _model(m, c, p)
     src, tgt_in = _t(c["src"]), _t(c["tgt_in"])
     with torch.device("meta"):
@@ -87,11 +81,9 @@ def forward_default_meta(m, c, p):
 
 
 def train_toy(m, c, p):
-    """toy_task.fit, the loop of toy_task.train (Adam, clipping, TRAIN_CONFIG's learning rate),
-    from the case's initial weights (loaded by name, strictly) on the case's batches (drawn by
-    toy_task.batches), in float64 like every other probe: one loss per step, compared step by step
-    with the reference's. (In float32, Adam turns rounding noise in near-zero gradients into whole
-    steps of size lr.)"""
+    """toy_task.fit (Adam, clipping, TRAIN_CONFIG's lr) from the case's weights (loaded strictly) on
+    the case's batches, in float64 (in float32 Adam turns rounding noise in near-zero gradients
+    into whole steps of size lr): one loss per step, compared step by step with the reference's."""
     import toy_task
 
     model = toy_task.make_model(m, p["kind"], seed=0).double()
@@ -116,8 +108,7 @@ def beam(m, c, p):
 
 def beam_vs_greedy(m, c, p):
     """beam_search with width 1 and greedy_decode of the same source, both as returned."""
-    model = _model(m, c, p)
-    src = _t(c["src"])
+    model, src = _model(m, c, p), _t(c["src"])
     b_tokens, b_scores = m.beam_search(model, src, beam_width=1, max_len=p["max_len"])
     g_tokens, g_scores = m.greedy_decode(model, src[None], max_len=p["max_len"])
     return {"beam_tokens": b_tokens, "beam_scores": b_scores, "greedy_tokens": g_tokens,
@@ -127,8 +118,7 @@ def beam_vs_greedy(m, c, p):
 def beam_exhaustive(m, c, p):
     """beam_search wide enough to keep every hypothesis, and the student's own teacher-forced
     logits on every prefix of the grid (the grader scores every possible result from them)."""
-    model = _model(m, c, p)
-    src = _t(c["src"])
+    model, src = _model(m, c, p), _t(c["src"])
     tokens, scores = m.beam_search(model, src, beam_width=p["beam_width"], max_len=p["max_len"])
     grid = _t(c["grid"])
     with torch.no_grad():
