@@ -24,8 +24,6 @@ class BuildError(AutograderError):
 
 
 class ContractError(Exception):
-    """Raised by a probe when the student's code breaks the contract in a way the probe can name
-    (a missing parameter, a wrong attribute): its message is shown to the student as it is.
-
-    Defined here so that the sandboxed child (which catches it), autograder.kit (which raises it
-    for authors) and the assignments' probes all mean the same class."""
+    """Raised by a probe (in the sandboxed child) when the student's code breaks the contract in a
+    way the probe can name (a missing parameter, a wrong attribute): its message is shown to the
+    student as it is. Not an AutograderError: it describes the submission, not the course's files."""

@@ -151,8 +151,7 @@ def permutation(inputs, outputs, params, perm="perm", permuted=("weights",), inv
     positions). `finite` lists the outputs checked for NaN and inf first (default: all of those).
     The messages are str.format templates with the fields index, expected, got, name and (for
     permuted outputs) source, the original position."""
-    order = [n for base in permuted for n in (base, base + suffix)] + \
-            [n for base in invariant for n in (base, base + suffix)]
+    order = [*permuted, *invariant] + [n + suffix for n in (*permuted, *invariant)]
     bad = _nonfinite_text(outputs, order if finite is None else finite, finite_hint)
     if bad:
         return bad
