@@ -69,12 +69,16 @@ def _layer_layout(prefix, E, F, attns=("self_attn",)):
     return out + [(f"{prefix}norm{i}.", E) for i in range(1, len(attns) + 2)]
 
 
-def _random(rng, layout):
-    """Linear weights N(0, gain^2/fan_in) (gain 1.5 for key and query, so that the attention is far
-    from uniform), biases N(0, 0.01); LayerNorm weights 1 + N(0, 0.04), biases N(0, 0.04)."""
+def _random(rng, layout, init=False):
+    """Random: Linear weights N(0, gain^2/fan_in) (gain 1.5 for key and query, so that the attention
+    is far from uniform), biases N(0, 0.01), LayerNorm weights 1 + N(0, 0.04), biases N(0, 0.04).
+    init: lm_task's initialisation, weights N(0, 1/fan_in), biases 0, LayerNorms 1 and 0."""
     out = {}
     for prefix, *dims in layout:
-        if len(dims) == 1:
+        if init:
+            w, b = (np.ones(dims), np.zeros(dims)) if len(dims) == 1 else \
+                (rng.standard_normal(dims[::-1]) / np.sqrt(dims[0]), np.zeros(dims[1]))
+        elif len(dims) == 1:
             w, b = 1.0 + _w(rng, dims[0], scale=0.2), _w(rng, dims[0], scale=0.2)
         else:
             (fan_in, fan_out), gain = dims, 1.5 if prefix.endswith(("key.", "query.")) else 1.0
@@ -83,8 +87,10 @@ def _random(rng, layout):
     return out
 
 
-def _drop_seed(rng):
-    return {"drop_seed": np.asarray(int(rng.integers(0, 2**31 - 1)), dtype=np.int64)}
+def _drop_seed(rng, *dout):
+    """`dout` of that shape (if given), then the seed of the fixed dropout masks."""
+    out = {"dout": _w(rng, *dout)} if dout else {}
+    return {**out, "drop_seed": np.asarray(int(rng.integers(0, 2**31 - 1)), dtype=np.int64)}
 
 
 # --- builders --------------------------------------------------------------------------------
@@ -118,13 +124,13 @@ def causal(rng, T, device=""):
 def mha_self(rng, N, S, E, H, dropout=0.3):
     """Self-attention input x, a permutation of its positions, and the upstream gradient."""
     return {"x": _w(rng, N, S, E), **_random(rng, _mha_layout("", E)), "perm": rng.permutation(S).astype(np.int64),
-            "dout": _w(rng, N, S, E), **_drop_seed(rng)}
+            **_drop_seed(rng, N, S, E)}
 
 
 def mha_cross(rng, N, S, T, E, H, mask="bool", dropout=0.3):
     """Separate query, key and value (S may differ from T) and an (S, T) attn_mask."""
     out = {"query": _w(rng, N, S, E), "key": _w(rng, N, T, E), "value": _w(rng, N, T, E),
-           **_random(rng, _mha_layout("", E)), "dout": _w(rng, N, S, E), **_drop_seed(rng)}
+           **_random(rng, _mha_layout("", E)), **_drop_seed(rng, N, S, E)}
     return {**out, **_masked("attn_mask", _mask(rng, S, T, mask))}
 
 
@@ -134,13 +140,12 @@ def layernorm(rng, shape, eps=1e-5, scale=1.0, shift=0.0):
 
 
 def ffn(rng, N, S, E, F, dropout=0.3):
-    return {"x": _w(rng, N, S, E), **_random(rng, _ffn_layout("", E, F)), "dout": _w(rng, N, S, E), **_drop_seed(rng)}
+    return {"x": _w(rng, N, S, E), **_random(rng, _ffn_layout("", E, F)), **_drop_seed(rng, N, S, E)}
 
 
 def encoder(rng, N, S, E, H, F, mask="none", dropout=0.3):
     """src and, for mask 'causal' or 'random', an (S, S) bool src_mask."""
-    out = {"src": _w(rng, N, S, E), **_random(rng, _layer_layout("", E, F)), "dout": _w(rng, N, S, E),
-           **_drop_seed(rng)}
+    out = {"src": _w(rng, N, S, E), **_random(rng, _layer_layout("", E, F)), **_drop_seed(rng, N, S, E)}
     return {**out, **_masked("src_mask", _mask(rng, S, S, mask))}
 
 
@@ -148,7 +153,7 @@ def decoder(rng, N, S, T, E, H, F, mask="none", dropout=0.3):
     """tgt (N, S, E), memory (N, T, E) and, unless mask is 'none', an (S, S) tgt_mask."""
     out = {"tgt": _w(rng, N, S, E), "memory": _w(rng, N, T, E),
            **_random(rng, _layer_layout("", E, F, ("self_attn", "cross_attn"))),
-           "dout": _w(rng, N, S, E), **_drop_seed(rng)}
+           **_drop_seed(rng, N, S, E)}
     return {**out, **_masked("tgt_mask", _mask(rng, S, S, mask))}
 
 
@@ -182,19 +187,13 @@ def lm_length(rng, N, V, E, H, L, max_len, too_long):
 
 
 def lm_train(rng, seed, steps, batch_size):
-    """Initial weights of lm_task's model (float64, by state_dict name): embeddings N(0, 1),
-    weights N(0, 1/fan_in), biases 0, LayerNorms 1 and 0; and the exact sinusoid table. `seed`,
-    `steps` and `batch_size` are arguments of lm_task.train (its batches and schedule)."""
+    """Initial weights of lm_task's model (embeddings N(0, 1), the rest as `_random(init=True)`) and
+    the exact table; `seed`, `steps` and `batch_size` are arguments of lm_task.train."""
     spec = importlib.util.spec_from_file_location("_transformer_lm_task", HERE / "lm_task.py")
     task = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(task)
     E, L = task.CONFIG.embed_dim, task.CONFIG.num_layers
     V = len(task.load_data(str(HERE / "sonnets.txt"))[0])
-    out = {"param.embedding.weight": rng.standard_normal((V, E))}
-    for prefix, *dims in [("output.", E, V)] + _lm_layers(L, E, 4 * E):
-        if len(dims) == 1:
-            w, b = np.ones(dims), np.zeros(dims)
-        else:
-            w, b = rng.standard_normal((dims[1], dims[0])) / np.sqrt(dims[0]), np.zeros(dims[1])
-        out.update({f"param.{prefix}weight": w, f"param.{prefix}bias": b})
+    out = {"param.embedding.weight": rng.standard_normal((V, E)),
+           **_random(rng, [("output.", E, V)] + _lm_layers(L, E, 4 * E), init=True)}
     return {**out, "table": sinusoid_table(task.CONFIG.block_size, E)}
