@@ -180,8 +180,7 @@ def lm_train(m, c, p):
 
     import lm_task
 
-    model = _set_pe(kt.load_strict(lm_task.build_model(m, seed=p["seed"]), c), c,
-                    "positional_encoding.pe")
+    model = _set_pe(kt.load_strict(lm_task.build_model(m, seed=p["seed"]), c), c, "positional_encoding.pe")
     config = dataclasses.replace(lm_task.CONFIG, batch_size=p["batch_size"])
     losses = lm_task.train(model, steps=p["steps"], config=config, seed=p["seed"])
     return {"losses": np.asarray(losses, dtype=np.float64)}
