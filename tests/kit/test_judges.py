@@ -197,3 +197,29 @@ def test_a_wrong_kit_judge_is_refused_by_name(verify, problem):
     with pytest.raises(SpecError) as info:
         _spec_with_judge(verify)
     assert problem in str(info.value)
+
+
+@pytest.mark.slow
+def test_a_kit_judge_named_in_assignment_yaml_fails_a_real_grade_with_its_message(repo, bundles, tmp_path):
+    """attention's `masked positions weigh exactly 0` is verify: {kit: masked_zero}. Masking with -80
+    instead of -inf leaves weights the reference comparison accepts (about 1e-35 off), and the
+    judge still fails the case, naming the position; the reference passes the same test."""
+    import shutil
+
+    from autograder.grading.grade import grade_files
+
+    bundle = bundles("attention")
+    (test,) = [t for t in bundle.spec.tests if t.name == "additive_attention: masked positions weigh exactly 0"]
+    assert test.verify == {"kit": "masked_zero"}
+    shutil.copyfile(repo.solution_dir("attention") / "attention.py", tmp_path / "attention.py")
+    report = grade_files(bundle, {"attention.py": tmp_path / "attention.py"}, tests={test.id}, log=lambda m: None)
+    assert report.results[0].score == report.results[0].max_score > 0
+    text = (tmp_path / "attention.py").read_text()
+    old = 'scores = scores.masked_fill(~mask, float("-inf"))'
+    assert text.index(old) < text.index("def masked_dot_attention")  # the first is additive_attention's
+    (tmp_path / "attention.py").write_text(text.replace(old, "scores = scores.masked_fill(~mask, -80.0)", 1))
+    (result,) = grade_files(bundle, {"attention.py": tmp_path / "attention.py"}, tests={test.id},
+                            log=lambda m: None).results
+    assert result.score == 0
+    assert "is masked out (mask False) but weighs " in result.output and "expected exactly 0" in result.output, \
+        result.output
