@@ -6,9 +6,10 @@ steps, each one line of Python read with `ast`, never evaluated:
     TARGETS = CALL        or        CALL
 
 CALL is `fn(arg, ..., kw=arg)` or `obj.method(...)`; `fn` is a name bound by an earlier step (a
-module called: `out = _m(x)`), a helper of HELPERS, or a name of the student's module. An argument is a name or a literal (number, string, None, True/False, or a list
-of those). Names resolve to, in order: targets of earlier steps, the case's arrays, the case's
-parameters (and, for `obj` only, the student's module); a name listed in `optional` that the case's
+module called: `out = _m(x)`), a helper of HELPERS, or a name of the student's module. An
+argument is a name or a literal (number, string, None, True/False, or a list of those). Names
+resolve to, in order: targets of earlier steps, the case's arrays, the case's parameters (and,
+for `obj` only, the student's module); a name listed in `optional` that the case's
 arrays lack is None, even when a parameter has that name. TARGETS is a name or a tuple of names;
 `_` discards a value, names starting with `_` stay in the child, every other target is an output.
 

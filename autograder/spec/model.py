@@ -15,8 +15,8 @@ from pathlib import Path
 
 from autograder.core.errors import SpecError
 from autograder.core.fields import NAME_RE, REQUIRED, Fld, Reader, show
-from autograder.kit.judges import check_args
 from autograder.kit.cases import edge_cases
+from autograder.kit.judges import check_args
 from autograder.spec.declared import check_tests, read_probes
 from autograder.spec.policy import Policy, read_policy
 
