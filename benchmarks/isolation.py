@@ -49,6 +49,7 @@ def measure(name: str, repeat: int = 5, calls: int = 200) -> dict:
     from autograder.grading.grade import prepare_workdir, preload
     from autograder.spec.repo import Repo
     from autograder.sandbox.parent import Child, ChildJob, warm
+    from autograder.spec.declared import for_test
 
     repo = Repo(ROOT)
     bundle = cached_bundle(repo, name)
@@ -59,7 +60,8 @@ def measure(name: str, repeat: int = 5, calls: int = 200) -> dict:
     warm()
     preload(spec)
     workdir = prepare_workdir({f: repo.solution_dir(name) / f for f in spec.files}, bundle.support_dir)
-    job = ChildJob(workdir, str(bundle.probes_path), (test.module,), test.limits, test.timeout, test.banned)
+    job = ChildJob(workdir, str(bundle.probes_path), (test.module,), test.limits, test.timeout, test.banned,
+                   declared=for_test(spec, test))
     try:
         forked = []
         for _ in range(repeat * 4):
