@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository, and the rnn bundle built once per session."""
+"""Shared fixtures: the repository, the bundles built once per session, and a suite that leaves
+nothing in the temporary folder."""
 
 import os
 import tempfile
@@ -7,20 +8,46 @@ from pathlib import Path
 import pytest
 
 from autograder.spec.repo import Repo
+from tests.helpers import workdirs
+from tests.helpers.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
+
+@pytest.fixture(scope="session", autouse=True)
+def suite_tmp(tmp_path_factory):
+    """The temporary folder of this run: a fresh folder (mode 1777, as /tmp) that TMPDIR and Python's
+    `tempfile` point at, for the engine, the children and every process the tests start. Whatever is
+    in it once the run ends was left behind by the suite (other runs on the machine do not count):
+    the run fails, naming each entry, and the folder stays for a look."""
+    tmp_path_factory.getbasetemp()  # pytest's own folders stay where they were
+    root = Path(tempfile.mkdtemp(prefix="autograder-suite-"))
+    root.chmod(0o1777)
+    saved = os.environ.get("TMPDIR"), tempfile.tempdir
+    os.environ["TMPDIR"], tempfile.tempdir = str(root), str(root)
+    before = sorted(os.listdir(root))
+    try:
+        yield root
+    finally:
+        from autograder.sandbox.parent import reap_pending
+
+        reap_pending()  # children ended without waiting: their folders go once they are dead
+        workdirs.remove_all()
+        if saved[0] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved[0]
+        tempfile.tempdir = saved[1]
+    left = sorted(set(os.listdir(root)) - set(before))
+    if left:
+        pytest.fail(f"the suite left {len(left)} entr{'y' if len(left) == 1 else 'ies'} in its temporary folder "
+                    f"{root}: {', '.join(left)}", pytrace=False)
+    root.rmdir()
 
 
-def shared_tmp() -> Path:
-    """Where to put folders that sandboxed children and the tests both see. As root, a child's
-    /tmp, /var/tmp and /dev/shm are its own (autograder/tmpdirs.py), so such folders go under /run,
-    which every user may traverse; otherwise the usual temporary folder."""
-    if os.geteuid() != 0 or not os.path.isdir("/run"):
-        return Path(tempfile.gettempdir())
-    base = Path("/run/autograder-tests")
-    base.mkdir(exist_ok=True)
-    base.chmod(0o755)
-    return base
+@pytest.fixture(autouse=True)
+def _remove_workdirs():
+    """Workdirs that tests made by hand (tests/helpers/workdirs.py) go once the test is over."""
+    yield
+    workdirs.remove_all()
 
 
 @pytest.fixture(scope="session")

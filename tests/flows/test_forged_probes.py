@@ -19,7 +19,7 @@ import pytest
 
 from autograder.grading.grade import grade_files
 
-from conftest import ROOT
+from tests.helpers.paths import ROOT
 
 FIXTURE = ROOT / "tests" / "fixtures" / "hostile" / "forge_transformer_probes.py"
 FORGED = ("sdpa", "mha_permuted", "lm_causal", "lm_length", "lm_train")

@@ -41,7 +41,7 @@ from autograder.grading.grade import grade_files
 from autograder.sandbox.reaper import descendants
 from autograder.core.zipio import tree_entries, write_zip
 
-from conftest import ROOT, shared_tmp
+from tests.helpers.paths import ROOT, shared_tmp
 
 SOLUTION = ROOT / "solutions" / "rnn"
 FIXTURES = ROOT / "tests" / "fixtures" / "hostile"

@@ -25,8 +25,8 @@ from autograder.core.arrays import ArrayFile
 from autograder.grading.results import MAX_TEST_OUTPUT
 from autograder.spec.model import Limits
 
-from conftest import ROOT, shared_tmp
-from test_hostile import (CONTROL, SOLUTION, Notes, check_score, grade, gradescope_root, needs_root,  # noqa: F401
+from tests.helpers.paths import ROOT, shared_tmp
+from tests.flows.test_hostile import (CONTROL, SOLUTION, Notes, check_score, grade, gradescope_root, needs_root,  # noqa: F401
                           notes, pick, rnn, run_gradescope, snippet, submission)
 
 MASK = bytes.fromhex("693ce1963c5ac3a5")  # as in fixtures/hostile/scan_memory.py

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ENGINE = Path(__file__).resolve().parents[1] / "autograder"
+ENGINE = Path(__file__).resolve().parents[2] / "autograder"
 
 # Layers, lowest first. A module may import its own layer and the layers below, never above.
 LAYERS = ["core", "kit", "sandbox", "spec", "grading", "selfcheck", "authoring", "build", "batch", "<top>"]
