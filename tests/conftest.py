@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from autograder.sandbox import tmpdirs
 from autograder.spec.repo import Repo
 from tests.helpers import workdirs
 from tests.helpers.paths import ROOT
@@ -17,7 +18,7 @@ def suite_tmp(tmp_path_factory):
     """The temporary folder of this run: a fresh folder (mode 1777, as /tmp) that TMPDIR and Python's
     `tempfile` point at, for the engine, the children and every process the tests start. Whatever is
     in it once the run ends was left behind by the suite (other runs on the machine do not count):
-    the run fails, naming each entry, and the folder stays for a look."""
+    the run fails, naming each entry. The folder is removed either way."""
     tmp_path_factory.getbasetemp()  # pytest's own folders stay where they were
     root = Path(tempfile.mkdtemp(prefix="autograder-suite-"))
     root.chmod(0o1777)
@@ -37,10 +38,11 @@ def suite_tmp(tmp_path_factory):
             os.environ["TMPDIR"] = saved[0]
         tempfile.tempdir = saved[1]
     left = sorted(set(os.listdir(root)) - set(before))
+    tmpdirs.remove(str(root))  # the names say what was left; the folder itself goes either way
     if left:
-        pytest.fail(f"the suite left {len(left)} entr{'y' if len(left) == 1 else 'ies'} in its temporary folder "
-                    f"{root}: {', '.join(left)}", pytrace=False)
-    root.rmdir()
+        pytest.fail(f"the suite left {len(left)} entr{'y' if len(left) == 1 else 'ies'} in its temporary folder: "
+                    f"{', '.join(left)} (a test, a fixture or the engine made it and did not remove it)",
+                    pytrace=False)
 
 
 @pytest.fixture(autouse=True)
