@@ -126,7 +126,10 @@ def test_diagnosable_gives_the_outputs_or_the_signature_of_the_error():
 # ----------------------------------------------------------------------------------- unchanged
 
 def unchanged_reply(outputs, after):
-    return lambda probe, inputs, return_inputs: Reply(None, outputs=outputs, inputs_after=after if return_inputs else {})
+    def answer(probe, inputs, return_inputs):
+        return Reply(None, outputs=outputs, inputs_after=after if return_inputs else {})
+
+    return answer
 
 
 def test_unchanged_passes_when_results_match_and_inputs_come_back_bit_for_bit():

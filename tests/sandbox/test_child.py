@@ -231,7 +231,8 @@ def test_an_import_failure_answers_every_request_with_the_same_error(served):
     for _ in range(2):
         meta, _ = child.ask("double")
         error = meta["error"]
-        assert meta["ok"] is False and (error["stage"], error["module"], error["type"]) == ("import", "mod", "RuntimeError")
+        assert meta["ok"] is False
+        assert (error["stage"], error["module"], error["type"]) == ("import", "mod", "RuntimeError")
         assert error["where"]["line"] == 3
     child.finish()
 

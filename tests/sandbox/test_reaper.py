@@ -116,7 +116,8 @@ def test_kill_tree_kills_the_process_its_group_and_every_descendant(started):
                    "    os._exit(0)\n"
                    "os.wait()\n"
                    "a = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
-                   "b = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'], start_new_session=True)\n"
+                   "b = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'],\n"
+                   "                     start_new_session=True)\n"
                    "print('tree', a.pid, b.pid, flush=True)\n"
                    "time.sleep(60)\n")
     said = dict(proc.stdout.readline().split(" ", 1) for _ in range(2))

@@ -102,7 +102,8 @@ def test_the_tests_a_starter_leaves_out_are_read_or_nothing(folder, text, expect
 
 def test_verify_is_imported_once_in_the_grader_and_absent_without_a_file(folder):
     assert Bundle(folder).verify_module() is None
-    (folder / "verify.py").write_text("LOADS = []\nLOADS.append(1)\n\ndef judge(inputs, outputs, params):\n    return None\n")
+    (folder / "verify.py").write_text("LOADS = []\nLOADS.append(1)\n\n\n"
+                                      "def judge(inputs, outputs, params):\n    return None\n")
     bundle = Bundle(folder)
     module = bundle.verify_module()
     assert bundle.verify_module() is module and module.LOADS == [1]
