@@ -45,6 +45,21 @@ def suite_tmp(tmp_path_factory):
                     pytrace=False)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _no_process_outlives_its_module():
+    """What a test file left as a child of this process (a subreaper once anything was graded:
+    orphans come to it), such as the helpers of a headless Chromium that outlive it a moment, is
+    killed and reaped before the next file, whose tests may count this process's children."""
+    from autograder.sandbox import reaper, template
+
+    before = set(reaper.descendants(os.getpid()))
+    yield
+    ours = set(template.running())  # the template and its spare serve every later grade
+    for pid in reaper.descendants(os.getpid()):
+        if pid not in before and pid not in ours:
+            reaper.kill_everything_from(pid, lambda pid=pid: reaper.reap(pid))
+
+
 @pytest.fixture(autouse=True)
 def _remove_workdirs():
     """Workdirs that tests made by hand (tests/helpers/workdirs.py) go once the test is over."""

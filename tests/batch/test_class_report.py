@@ -13,7 +13,6 @@ import pytest
 from autograder.batch import outcomes
 from autograder.cli import main
 from autograder.batch.class_report import build, write_report
-from autograder.sandbox import reaper, template
 
 from tests.helpers.paths import ROOT
 
@@ -295,19 +294,6 @@ def test_the_report_command_rebuilds_the_report_from_results(tmp_path, capsys):
 
 
 # ----------------------------------------------------------------------------- in a real browser
-
-
-@pytest.fixture(autouse=True)
-def _no_chromium_left():
-    """Chromium's helper processes outlive it a moment; re-parented to this process (a subreaper
-    once anything was graded), they would stay as zombies that later tests (batch/test_run.py)
-    count as left behind. Whatever this test started and left is killed and reaped."""
-    before = set(reaper.descendants(os.getpid()))
-    yield
-    ours = set(template.running())
-    for pid in reaper.descendants(os.getpid()):
-        if pid not in before and pid not in ours:
-            reaper.kill_everything_from(pid, lambda pid=pid: reaper.reap(pid))
 
 
 def browser() -> str:
