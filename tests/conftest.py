@@ -1,5 +1,5 @@
 """Shared fixtures: the repository, the bundles built once per session, and a suite that leaves
-nothing in the temporary folder."""
+nothing behind: no folder in the temporary folder, no process of one test file for the next."""
 
 import os
 import tempfile
