@@ -1,7 +1,9 @@
 """Shared fixtures: the repository, the bundles built once per session, and a suite that leaves
 nothing behind: no folder in the temporary folder, no process of one test file for the next."""
 
+import getpass
 import os
+import re
 import tempfile
 from pathlib import Path
 
@@ -13,6 +15,16 @@ from tests.helpers import workdirs
 from tests.helpers.paths import ROOT
 
 
+def torch_cache_dir() -> str:
+    """Where torch keeps its compiled-kernel cache by default: torchinductor_<user> in the usual
+    temporary folder (torch._inductor.runtime.cache_dir_utils.default_cache_dir)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = f"uid_{os.getuid()}"
+    return os.path.join(tempfile.gettempdir(), "torchinductor_" + re.sub(r'[\\/:*?"<>|]', "_", user))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def suite_tmp(tmp_path_factory):
     """The temporary folder of this run: a fresh folder (mode 1777, as /tmp) that TMPDIR and Python's
@@ -20,6 +32,9 @@ def suite_tmp(tmp_path_factory):
     in it once the run ends was left behind by the suite (other runs on the machine do not count):
     the run fails, naming each entry. The folder is removed either way."""
     tmp_path_factory.getbasetemp()  # pytest's own folders stay where they were
+    caches = {"TORCHINDUCTOR_CACHE_DIR": torch_cache_dir()}  # torch's cache too: kept between runs by design
+    caches = {k: v for k, v in caches.items() if k not in os.environ}
+    os.environ.update(caches)
     root = Path(tempfile.mkdtemp(prefix="autograder-suite-"))
     root.chmod(0o1777)
     saved = os.environ.get("TMPDIR"), tempfile.tempdir
@@ -37,6 +52,8 @@ def suite_tmp(tmp_path_factory):
         else:
             os.environ["TMPDIR"] = saved[0]
         tempfile.tempdir = saved[1]
+        for name in caches:
+            os.environ.pop(name, None)
     left = sorted(set(os.listdir(root)) - set(before))
     tmpdirs.remove(str(root))  # the names say what was left; the folder itself goes either way
     if left:
