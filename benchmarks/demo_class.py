@@ -16,7 +16,7 @@ most one planted bug:
   hangs, one that raises, one left unimplemented, a crash of the whole process, the untouched
   starter (nothing implemented);
 - the rest (at least 4) unchanged.
-`make_class` returns what was planted where; tests/test_report.py checks that the report's
+`make_class` returns what was planted where; tests/batch/test_class_report.py checks that the report's
 diagnosis counts equal it.
 """
 

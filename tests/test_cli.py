@@ -7,7 +7,7 @@ import pytest
 
 from autograder.cli import main
 
-from conftest import ROOT
+from tests.helpers.paths import ROOT
 
 
 def copy_repo(tmp_path):

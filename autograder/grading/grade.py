@@ -21,6 +21,7 @@ from autograder.grading.failures import Failure, hung_key, student_stack
 from autograder.grading.diagnosis import diagnose
 from autograder.grading.patterns import diagnose_patterns
 from autograder.grading.results import ADVISORY_NOTE, Report, TestResult
+from autograder.sandbox import tmpdirs
 from autograder.sandbox.parent import Child, ChildJob, reap_pending, warm
 from autograder.sandbox.template import sync
 from autograder.spec.declared import for_test
@@ -44,21 +45,25 @@ def prepare_workdir(files: dict, support_dir: Path, user: str | None = None) -> 
     running the same submission as the same user (`user`, default the sandbox user, when grading
     as root); the grader never imports from the folder."""
     workdir = tempfile.mkdtemp(prefix="autograder-work-")
-    for name, src in files.items():
-        shutil.copyfile(src, os.path.join(workdir, name))
-    if support_dir.is_dir():
-        for item in sorted(support_dir.iterdir()):
-            if item.is_file() and item.name not in files:
-                shutil.copyfile(item, os.path.join(workdir, item.name))
-    os.chmod(workdir, 0o755)
-    for entry in os.listdir(workdir):
-        os.chmod(os.path.join(workdir, entry), stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
-    bytecode = os.path.join(workdir, "__pycache__")
-    os.mkdir(bytecode, 0o755)
-    if os.geteuid() == 0:
-        from autograder.sandbox.harden import sandbox_ids
+    try:
+        for name, src in files.items():
+            shutil.copyfile(src, os.path.join(workdir, name))
+        if support_dir.is_dir():
+            for item in sorted(support_dir.iterdir()):
+                if item.is_file() and item.name not in files:
+                    shutil.copyfile(item, os.path.join(workdir, item.name))
+        os.chmod(workdir, 0o755)
+        for entry in os.listdir(workdir):
+            os.chmod(os.path.join(workdir, entry), stat.S_IRUSR | stat.S_IWUSR | stat.S_IRGRP | stat.S_IROTH)
+        bytecode = os.path.join(workdir, "__pycache__")
+        os.mkdir(bytecode, 0o755)
+        if os.geteuid() == 0:
+            from autograder.sandbox.harden import sandbox_ids
 
-        os.chown(bytecode, *sandbox_ids(user))
+            os.chown(bytecode, *sandbox_ids(user))
+    except BaseException:
+        tmpdirs.remove(workdir)
+        raise
     return workdir
 
 
@@ -182,10 +187,10 @@ def grade_files(bundle, files: dict, visibilities=("public", "hidden"), notes=()
     preload(spec)
     budget_deadline = start + spec.budget
     state = GradeState(frozenset((t.module, t.graded) for t in spec.tests), hung if hung is not None else {}, waiting)
-    workdir = prepare_workdir(files, bundle.support_dir, user)
-    sync()  # the template has imported the framework (meanwhile): no test's time limit pays for it
-    results = []
-    try:
+    results, workdir = [], None
+    try:  # from here on, the workdir is removed however the grade ends
+        workdir = prepare_workdir(files, bundle.support_dir, user)
+        sync()  # the template has imported the framework (meanwhile): no test's time limit pays for it
         for test in spec.tests:
             if tests is not None and test.id not in tests:
                 continue
@@ -201,7 +206,7 @@ def grade_files(bundle, files: dict, visibilities=("public", "hidden"), notes=()
                 progress(res)
     finally:
         reap_pending()  # every child and what it started is gone before the report exists
-        shutil.rmtree(workdir, ignore_errors=True)
+        tmpdirs.remove(workdir)
     return Report(spec.name, spec.title, results, time.monotonic() - start, list(notes),
                   hidden_visibility=spec.policy.hidden_visibility)
 

@@ -109,14 +109,6 @@ class Report:
             "tests": [r.to_gradescope(i + 1, self.hidden_visibility) for i, r in enumerate(self.results)],
         }
 
-    def per_target(self) -> dict:
-        """Graded name -> [earned, possible], in spec order."""
-        out = {}
-        for r in self.results:
-            earned, possible = out.setdefault(r.test.graded, [0.0, 0.0])
-            out[r.test.graded] = [earned + min(r.score, r.max_score), possible + r.max_score]
-        return out
-
 
 def write_json_atomic(path, data: dict) -> None:
     """Write JSON so that a reader sees the old file or the whole new one, never a mix."""

@@ -35,9 +35,25 @@ def make(owner: tuple[int, int] | None = None) -> str:
 
 
 def remove(path: str | None) -> None:
-    """Remove a child's folder and all it holds (symbolic links are removed, never followed)."""
-    if path:
+    """Remove a folder and all it holds (symbolic links are removed, never followed), even where
+    code that ran as the same user took away the permissions that removing needs."""
+    if not path:
+        return
+    shutil.rmtree(path, ignore_errors=True)
+    if os.path.lexists(path) and not os.path.islink(path):
+        _let_owner_in(path)
+        for folder, subfolders, _ in os.walk(path):  # never into a link: os.walk does not follow them
+            for name in subfolders:
+                _let_owner_in(os.path.join(folder, name))  # before os.walk lists it
         shutil.rmtree(path, ignore_errors=True)
+
+
+def _let_owner_in(folder: str) -> None:
+    if not os.path.islink(folder):
+        try:
+            os.chmod(folder, 0o700)
+        except OSError:
+            pass  # not ours: what is left in it stays
 
 
 def use(path: str) -> None:

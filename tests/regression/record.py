@@ -7,7 +7,7 @@ For each assignment it grades, as Gradescope does (grade_path on a folder, publi
 cases): the reference solution, the starter generated from it, every fixture under
 tests/fixtures/submissions/ whose files are that assignment's, every mutant of its catalog, and
 (for rnn, the assignment they are written against) the hostile submissions of
-tests/hostile_submissions.py, each on the tests test_hostile.py grades it on. Per test it keeps
+tests/helpers/hostile_submissions.py, each on the tests test_hostile.py grades it on. Per test it keeps
 the name, score, max_score, status, visibility and the message text of results.json; per
 submission, the total and the top-level message. Only what legitimately varies from run to run is
 normalised: temporary paths, pids and measured durations.
@@ -28,7 +28,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT)]
 
 from autograder.authoring.starter import expected_starter  # noqa: E402
 from autograder.build.mutants import apply_mutant, load_catalog  # noqa: E402
@@ -36,7 +36,7 @@ from autograder.grading.grade import grade_path  # noqa: E402
 from autograder.sandbox import template  # noqa: E402
 from autograder.spec.repo import Repo  # noqa: E402
 
-import hostile_submissions as hostile  # noqa: E402
+from tests.helpers import hostile_submissions as hostile  # noqa: E402
 
 BASELINE = Path(os.environ.get("REGRESSION_BASELINE", HERE / "baseline.json"))
 NAMES = ("rnn", "attention", "transformer")
@@ -110,7 +110,7 @@ def cases(repo, name: str, spec) -> list[tuple]:
 
 def grade_assignment(repo, name: str, bundle, log=print) -> dict:
     """label -> summary for every submission of `name`, graded with `bundle`."""
-    from conftest import shared_tmp
+    from tests.helpers.paths import shared_tmp
 
     template.warm(hostile.CHILD_MODULES)
     base = Path(tempfile.mkdtemp(prefix="regression-", dir=shared_tmp()))

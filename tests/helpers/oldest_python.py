@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from tests.helpers.paths import ROOT
 
 
 def claimed_minimum() -> str:

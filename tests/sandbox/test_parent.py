@@ -8,7 +8,7 @@ import time
 import numpy as np
 import pytest
 
-from autograder.grading.grade import prepare_workdir
+from tests.helpers.workdirs import prepare_workdir
 from autograder.sandbox.parent import Child, ChildJob
 from autograder.spec.model import Limits
 

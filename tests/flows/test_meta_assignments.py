@@ -12,7 +12,7 @@ from autograder.authoring.markers import find_blocks
 from autograder.spec.repo import Repo
 from autograder.authoring.starter import expected_starter, stale_files
 
-from conftest import ROOT
+from tests.helpers.paths import ROOT
 
 NAMES = Repo(ROOT).names()
 

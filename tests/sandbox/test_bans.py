@@ -15,11 +15,11 @@ import pytest
 import torch  # noqa: F401 - loaded in the grader's process before forking, as for a torch assignment
 
 from autograder.sandbox.bans import BanPlan
-from autograder.grading.grade import prepare_workdir
+from tests.helpers.workdirs import prepare_workdir
 from autograder.sandbox.parent import Child, ChildJob, warm
 from autograder.spec.model import Limits
 
-from conftest import ROOT
+from tests.helpers.paths import ROOT
 
 PROBES = textwrap.dedent('''
     import torch

@@ -7,7 +7,7 @@ import zipfile
 
 from autograder.grading.grade import grade_files, grade_path
 
-from conftest import ROOT
+from tests.helpers.paths import ROOT
 
 SOLUTION = ROOT / "solutions" / "rnn"
 

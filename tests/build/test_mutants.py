@@ -7,7 +7,7 @@ from autograder.grading.grade import grade_files
 from autograder.build.mutants import apply_mutant, load_catalog, mutation_report
 from autograder.spec.repo import Repo
 
-from conftest import ROOT
+from tests.helpers.paths import ROOT
 
 WITH_CATALOG = [n for n in Repo(ROOT).names() if (ROOT / "assignments" / n / "mutants.yaml").is_file()]
 INDEPENDENT = ROOT / "tests" / "fixtures" / "submissions" / "rnn_independent"

@@ -20,7 +20,8 @@ from autograder.authoring.markers import strip_solution_text
 from autograder.spec.repo import Repo
 from autograder.authoring.starter import expected_starter
 
-import oldest_python
+from tests.helpers import oldest_python
+from tests.helpers.paths import FIXTURES, ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -191,7 +192,7 @@ def test_starter_selfcheck_runs_in_a_fresh_folder(rnn_zips, repo, tmp_path):
 # ----------------------------------------------------------------------------- course policy on Gradescope
 
 DUE = "2026-05-17T23:59:00.000000-04:00"
-INDEPENDENT = Path(__file__).resolve().parent / "fixtures" / "submissions" / "rnn_independent"
+INDEPENDENT = FIXTURES / "submissions" / "rnn_independent"
 
 
 def metadata(created: str, due=DUE, previous=()) -> dict:
@@ -344,7 +345,7 @@ def test_the_collected_python_is_what_the_rnn_zips_ship(rnn_zips, repo):
     assert set(shipped_python(repo, "rnn")) == in_zips
 
 
-@pytest.mark.parametrize("name", Repo(Path(__file__).resolve().parent.parent).names())
+@pytest.mark.parametrize("name", Repo(ROOT).names())
 def test_everything_a_zip_ships_runs_on_the_oldest_python_claimed(repo, tmp_path, name):
     minimum = oldest_python.claimed_minimum()
     files = shipped_python(repo, name)

@@ -10,6 +10,8 @@ from autograder.grading import results
 from autograder.grading.results import MAX_TEST_OUTPUT, Report, format_table, write_json_atomic
 from autograder.spec.model import spec_from_dict
 
+from tests.helpers.reports import per_target
+
 
 def spec():
     return spec_from_dict({
@@ -74,7 +76,7 @@ def test_scores_are_capped_to_zero_and_max():
 
 
 def test_per_target():
-    assert report().per_target() == {"affine": [3.5, 5.0], "relu": [0.0, 1.0]}
+    assert per_target(report()) == {"affine": [3.5, 5.0], "relu": [0.0, 1.0]}
 
 
 def test_long_output_is_truncated():

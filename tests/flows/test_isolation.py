@@ -2,7 +2,7 @@
 
 Children are forked by the template (autograder/template.py), a process that never holds
 reference data, results or hints. These tests attack that from inside a child, with the hostile
-snippets of tests/fixtures/hostile/ and the helpers of test_hostile.py: each fails when its
+snippets of tests/fixtures/hostile/ and the helpers of tests/helpers/hostile_submissions.py: each fails when its
 defence is removed (children forked from the grader again, a /tmp shared with the host, no space
 reserved for results.json).
 """
@@ -25,9 +25,10 @@ from autograder.core.arrays import ArrayFile
 from autograder.grading.results import MAX_TEST_OUTPUT
 from autograder.spec.model import Limits
 
-from conftest import ROOT, shared_tmp
-from test_hostile import (CONTROL, SOLUTION, Notes, check_score, grade, gradescope_root, needs_root,  # noqa: F401
-                          notes, pick, rnn, run_gradescope, snippet, submission)
+from tests.helpers.paths import ROOT, shared_tmp
+from tests.helpers.hostile_submissions import CONTROL, SOLUTION, pick, snippet, submission
+from tests.flows.test_hostile import (Notes, check_score, grade, gradescope_root, needs_root,  # noqa: F401
+                                      notes, rnn, run_gradescope)
 
 MASK = bytes.fromhex("693ce1963c5ac3a5")  # as in fixtures/hostile/scan_memory.py
 

@@ -14,7 +14,7 @@ from autograder.batch import outcomes
 from autograder.cli import main
 from autograder.batch.class_report import build, write_report
 
-from conftest import ROOT
+from tests.helpers.paths import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import headless  # noqa: E402

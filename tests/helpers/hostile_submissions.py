@@ -18,7 +18,7 @@ from typing import Callable
 
 from autograder.spec.bundle import Bundle
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers.paths import ROOT
 SOLUTION = ROOT / "solutions" / "rnn"
 FIXTURES = ROOT / "tests" / "fixtures" / "hostile"
 CONTROL = "rnn_forward"  # an honest function graded next to the hostile one

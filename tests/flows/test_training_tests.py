@@ -15,7 +15,7 @@ import pytest
 
 from autograder.grading.grade import grade_files
 
-from conftest import ROOT
+from tests.helpers.paths import ROOT
 
 pytestmark = pytest.mark.slow  # builds the torch bundles
 

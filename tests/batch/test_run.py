@@ -21,7 +21,7 @@ from autograder.spec.bundle import Bundle
 from autograder.cli import main
 from autograder.core.errors import AutograderError
 
-from conftest import ROOT
+from tests.helpers.paths import ROOT
 
 SOLUTION = ROOT / "solutions" / "rnn"
 FILES = ("rnn_layers.py", "captioning_rnn.py")
@@ -357,7 +357,7 @@ def test_submissions_graded_side_by_side_run_as_different_users(bundles, tmp_pat
     """Needs root. Two submissions, two workers: each submission's code notes its process, waits
     for the other's and tries to signal it. They run as two different sandbox users (one per
     worker, created on demand), and each attempt is refused."""
-    from conftest import shared_tmp
+    from tests.helpers.paths import shared_tmp
 
     neighbours = Path(tempfile.mkdtemp(prefix="neighbours-", dir=shared_tmp()))
     neighbours.chmod(0o777)

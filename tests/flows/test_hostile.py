@@ -40,8 +40,8 @@ from autograder.grading.grade import grade_files
 from autograder.sandbox.reaper import descendants
 from autograder.core.zipio import tree_entries, write_zip
 
-from conftest import shared_tmp
-from hostile_submissions import (CALL_HOSTILITY, CHILD_MODULES, CONTROL, HANGS, IMPORT_HOSTILITY, PRINT_20MB, RETURNS,
+from tests.helpers.paths import shared_tmp
+from tests.helpers.hostile_submissions import (CALL_HOSTILITY, CHILD_MODULES, CONTROL, HANGS, IMPORT_HOSTILITY, PRINT_20MB, RETURNS,
                                  TARGET, edited_bundle, first_tests, forging_probes, hanging,
                                  memory_bomb, patching_everything, pick, returning, snippet, spawning,
                                  stealing_reference, submission, training_test, wrap, zero_gradients)

@@ -19,8 +19,8 @@ import pytest
 
 from autograder.grading.grade import grade_files
 
-from conftest import ROOT
-from hostile_submissions import TRANSFORMER_FORGERY, forging_transformer_probes
+from tests.helpers.paths import ROOT
+from tests.helpers.hostile_submissions import TRANSFORMER_FORGERY, forging_transformer_probes
 
 FIXTURE = TRANSFORMER_FORGERY
 FORGED = ("sdpa", "mha_permuted", "lm_causal", "lm_length", "lm_train")

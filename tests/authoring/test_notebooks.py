@@ -1,5 +1,6 @@
-"""autograder/notebooks.py and notebook_checks.py: sources, student notebooks, leaks, the check
-helper, the starter hook, and every notebook executed top to bottom against the reference."""
+"""autograder/authoring/notebooks.py: sources, student notebooks, leaks, and the starter hook.
+(The check helper is in tests/selfcheck/test_notebook_checks.py, the runs top to bottom in
+tests/build/test_notebook_runs.py.)"""
 
 import json
 import re
@@ -11,14 +12,12 @@ import pytest
 from autograder.cli import main
 from autograder.core.errors import AutograderError, BuildError, MarkerError
 from autograder.authoring.markers import strip_solution_text
-from autograder.selfcheck.notebook_checks import STRICT_ENV, check
-from autograder.build.notebook_runs import execute, figures, stage_run
 from autograder.authoring.notebooks import (SETUP_TEMPLATE, build_notebook, expected_student, leaks,
                                   notebook_names, parse_source, setup_source, stale, starter_entries,
                                   student_path, write_student)
 from autograder.spec.repo import Repo
 
-from conftest import ROOT
+from tests.helpers.paths import ROOT
 
 NAMES = notebook_names(Repo(ROOT))
 
@@ -202,107 +201,3 @@ def test_starter_gets_the_notebook_and_a_readme_section(repo):
     assert readme.startswith("# Title\n\nText.\n") and "## The notebook" in readme
     assert "jupyter lab rnn.ipynb" in readme and "rnn-starter.zip" in readme
 
-
-# ---------------------------------------------------------------------------------------------
-# check(): the public checks of one function, one line each
-
-@pytest.fixture
-def rnn_folder(repo, bundles, tmp_path):
-    """A starter-like folder: the stubs, and the rnn bundle as selfcheck/."""
-    shutil.copytree(bundles("rnn").root, tmp_path / "selfcheck")
-    for f in repo.spec("rnn").files:
-        shutil.copyfile(repo.starter_dir("rnn") / f, tmp_path / f)
-    return tmp_path
-
-
-def test_check_prints_one_line_per_public_test(repo, rnn_folder, capsys, monkeypatch):
-    monkeypatch.delenv(STRICT_ENV, raising=False)
-    shutil.copyfile(repo.solution_dir("rnn") / "rnn_layers.py", rnn_folder / "rnn_layers.py")
-    assert check("rnn_step_forward", "rnn_step_backward", folder=rnn_folder) is None  # a check cell shows no True
-    lines = capsys.readouterr().out.splitlines()
-    assert lines == ["PASS  rnn_step_forward: output matches reference",
-                     "PASS  rnn_step_backward: gradients match reference and your forward",
-                     "PASS  rnn_step_backward: leaves its inputs and cache unchanged"]
-
-
-def test_check_on_a_stub_prints_the_first_line_of_each_failure(rnn_folder, capsys, monkeypatch):
-    monkeypatch.delenv(STRICT_ENV, raising=False)
-    assert check("sigmoid", folder=rnn_folder) is None  # nor False
-    out = capsys.readouterr().out.splitlines()
-    assert out[0].startswith("FAIL  sigmoid: output matches reference without overflow: On the public case")
-    assert "not implemented yet" in out[0]
-    assert out[1] == "1 of 1 check(s) failed; 'pytest -k sigmoid' in this folder shows the whole message."
-    monkeypatch.setenv(STRICT_ENV, "1")
-    with pytest.raises(AssertionError, match="1 of 1 check"):
-        check("sigmoid", folder=rnn_folder)
-
-
-def test_check_names_the_known_functions_for_an_unknown_one(rnn_folder, capsys, monkeypatch):
-    monkeypatch.delenv(STRICT_ENV, raising=False)
-    check("lstm_step_fwd", folder=rnn_folder)
-    out = capsys.readouterr().out
-    assert "No public check for 'lstm_step_fwd' in 'rnn'; public checks exist for: rnn_step_forward," in out
-
-
-def test_check_outside_a_starter_folder_says_where_to_run(tmp_path, capsys, monkeypatch):
-    monkeypatch.delenv(STRICT_ENV, raising=False)
-    check("sigmoid", folder=tmp_path)
-    assert "No selfcheck/ folder in" in capsys.readouterr().out
-
-
-# ---------------------------------------------------------------------------------------------
-# every notebook, top to bottom, against the reference (CI)
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
-def test_notebook_runs_top_to_bottom_against_the_reference(repo, bundles, name, tmp_path):
-    nb_path = stage_run(repo, name, tmp_path / name, bundle_dir=bundles(name).root)
-    nb = execute(nb_path, strict=True)  # raises on the first failing cell; a FAILed check raises too
-    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
-    assert "FAIL" not in printed and printed.count("PASS  ") >= len(
-        [t for t in repo.spec(name).tests if t.visibility == "public"])
-    tagged = [t for c in nb.cells for t in c.metadata.get("tags", []) if t.startswith("figure:")]
-    pngs = figures(nb, name)
-    assert len(pngs) == len(tagged) >= 1
-    assert all(png.startswith(b"\x89PNG") and len(png) > 10_000 for png in pngs.values())
-
-
-def run_student_notebook(repo, bundles, name, folder, modules_from):
-    """The student notebook (its exercises stubbed), in a starter-like folder with the modules of
-    `modules_from`, run top to bottom the way a student's "Run all" runs it (not strict)."""
-    stage_run(repo, name, folder, bundle_dir=bundles(name).root)
-    for f in repo.spec(name).files:
-        shutil.copyfile(modules_from / f, folder / f)
-    nb_path = folder / f"{name}.ipynb"
-    nb_path.write_text(expected_student(repo, name), encoding="utf-8")
-    nb = execute(nb_path, strict=False)  # raises on a cell that fails
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
-    return nb, outputs, "".join(o.get("text", "") for o in outputs)
-
-
-@pytest.mark.slow
-def test_rnn_notebook_runs_top_to_bottom_with_only_the_graded_functions_done(repo, bundles, tmp_path, monkeypatch):
-    monkeypatch.delenv(STRICT_ENV, raising=False)
-    nb, outputs, printed = run_student_notebook(repo, bundles, "rnn", tmp_path / "rnn", repo.solution_dir("rnn"))
-    assert "FAIL" not in printed and printed.count("PASS  ") == len(
-        [t for t in repo.spec("rnn").tests if t.visibility == "public"])
-    assert "Skipped the rest of this cell: input_gradient_norms (in a cell above) is not implemented yet" in printed
-    assert "Skipped this cell: it needs " in printed  # the plot of what it would have computed
-    assert not any(o.get("output_type") in ("error", "execute_result") for o in outputs)  # no True/False
-    assert set(figures_shown(nb)) == {"figure:loss", "figure:captions"}  # training and captions ran
-
-
-@pytest.mark.slow
-def test_rnn_notebook_runs_top_to_bottom_on_the_untouched_starter(repo, bundles, tmp_path, monkeypatch):
-    monkeypatch.delenv(STRICT_ENV, raising=False)
-    nb, outputs, printed = run_student_notebook(repo, bundles, "rnn", tmp_path / "rnn", repo.starter_dir("rnn"))
-    assert "PASS" not in printed and "FAIL  rnn_step_forward" in printed
-    assert "Skipped the rest of this cell: rnn_forward (rnn_layers.py) is not implemented yet" in printed
-    assert not any(o.get("output_type") in ("error", "execute_result") for o in outputs)
-    assert figures_shown(nb) == []
-    assert "features (1000, 512)" in printed  # cells that need nothing unfinished still run
-
-
-def figures_shown(nb):
-    return [t for c in nb.cells for t in c.metadata.get("tags", []) if t.startswith("figure:")
-            and any("image/png" in o.get("data", {}) for o in c.outputs)]

@@ -12,8 +12,8 @@ from autograder.sandbox import template
 from autograder.sandbox.parent import Child
 from autograder.sandbox.template import Template, TemplateError
 
-from conftest import ROOT
-from test_sandbox import call, make_child
+from tests.helpers.paths import ROOT
+from tests.sandbox.test_parent import call, make_child
 
 PARENTS = '''
     import os, sys
@@ -70,7 +70,9 @@ def test_a_module_the_template_cannot_import_fails_every_fork_naming_it(tmp_path
     own = Template.start()
     try:
         own.warm(["no_such_module_for_the_template"])
-        job = make_child(tmp_path, PARENTS).job  # (that child came from the shared template)
+        made = make_child(tmp_path, PARENTS)  # (that child came from the shared template)
+        made.close()  # only its job is wanted
+        job = made.job
         with pytest.raises(TemplateError, match="could not import no_such_module_for_the_template"):
             Child(job, forker=own)
     finally:
@@ -83,13 +85,13 @@ def test_prestart_forks_the_template_from_the_calling_process(tmp_path):
     fork of the caller (no second interpreter start), and serves children as the other one does."""
     code = f"""
 import os, sys, textwrap, time
-sys.path[:0] = [{str(ROOT)!r}, {str(ROOT / 'tests')!r}]
+sys.path[:0] = [{str(ROOT)!r}]
 from autograder.sandbox import template
 t = template.prestart()
 assert t._proc is None and open(f"/proc/{{t.pid}}/stat").read().split()[3] == str(os.getpid())
 from pathlib import Path
-from test_sandbox import make_child, call
-import test_template
+from tests.sandbox.test_parent import make_child, call
+from tests.sandbox import test_template
 child = make_child(Path({str(tmp_path)!r}), test_template.PARENTS)
 print(int(call(child).outputs["y"][0]) == t.pid)
 child.close()
