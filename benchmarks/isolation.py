@@ -35,6 +35,10 @@ import numpy as np
 sys.path.insert(0, {workdir!r})
 spec = importlib.util.spec_from_file_location("_probes", {probes!r})
 probes = importlib.util.module_from_spec(spec); spec.loader.exec_module(probes)
+declared = {declared!r}
+if {probe!r} in declared:  # a probe declared in assignment.yaml, built as the child builds it
+    from autograder.sandbox.declared import make_probe
+    setattr(probes, {probe!r}, make_probe(declared[{probe!r}]))
 module = __import__({module!r})
 with np.load({case!r}) as f:
     arrays = {{k: f[k] for k in f.files}}
@@ -85,6 +89,7 @@ def measure(name: str, repeat: int = 5, calls: int = 200) -> dict:
         script = _FRESH.format(framework="import torch; torch.set_num_threads(1)" if spec.framework == "torch" else "",
                                workdir=workdir, probes=str(bundle.probes_path), module=test.module,
                                case=str(tmp / "case.npz"), probe=test.probe, params=dict(case.params),
+                               declared=for_test(spec, test),
                                result=str(tmp / "out.npz"))
         fresh = []
         for _ in range(repeat):
