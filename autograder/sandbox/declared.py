@@ -141,22 +141,21 @@ def _unpack(value, n: int):
 
 
 def _backward(pairs) -> None:
-    """One backward of the scalar sum(out * dout) over (out, dout) pairs; dout None: out itself."""
+    """One backward of the scalar sum(out * dout) over (name, out, dout); dout None: out itself.
+    Checked here first, so that the message names the output (kit.torch.scalar_backward's own
+    checks then never fire)."""
     import torch
 
-    total = 0
+    from autograder.kit.torch import scalar_backward
+
     for name, out, dout in pairs:
         if not torch.is_tensor(out):
             raise ContractError(f"'{name}' is a {type(out).__name__}, not a torch tensor: its gradient cannot be taken")
-        if dout is None:
-            if out.numel() != 1:
-                raise ContractError(f"'{name}' should be a single number (a loss); it has shape {tuple(out.shape)}")
-            total = total + out.sum()
-        else:
-            if tuple(out.shape) != tuple(dout.shape):
-                raise ContractError(f"'{name}' has shape {tuple(out.shape)}, expected {tuple(dout.shape)}")
-            total = total + (out * dout).sum()
-    total.backward()
+        if dout is None and out.numel() != 1:
+            raise ContractError(f"'{name}' should be a single number (a loss); it has shape {tuple(out.shape)}")
+        if dout is not None and tuple(out.shape) != tuple(dout.shape):
+            raise ContractError(f"'{name}' has shape {tuple(out.shape)}, expected {tuple(dout.shape)}")
+    scalar_backward([(out, dout) for _, out, dout in pairs])
 
 
 def make_probe(decl: dict):

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from autograder.core.errors import ContractError
-from autograder.grading.grade import prepare_workdir
 from autograder.sandbox.declared import StepError, make_probe, parse_step
 from autograder.sandbox.parent import Child, ChildJob
 from autograder.spec.model import Limits
+
+from tests.helpers.workdirs import prepare_workdir
 
 
 def decl(*steps, **kw):
