@@ -4,10 +4,10 @@ Steps for one assignment:
  1. load and check the spec against the solution (names read from the source, never imported);
  2. build every case's inputs from its named seed;
  3. run the reference solution through the same sandbox as students, recording its outputs;
- 4. grade the reference (must be full marks) and the untouched starter (must be 0, every test
-    present) with the staged bundle; check that the starter's public bundle is the full one's
-    public part (same tests, cases and arrays) and that the starter scores 0 on it too; refuse
-    to write anything otherwise;
+ 4. validate (build/validate.py, shared with `autograder check`): starter/ and the notebook
+    current, the reference full marks and the untouched starter 0 (every test present) on the
+    staged bundle, the starter's public bundle the full one's public part (and 0 on it too),
+    every mutant caught and diagnosed; refuse to write anything otherwise;
  5. write NAME-autograder.zip (engine, bundle with hidden data, setup.sh, run_autograder; no
     solution source) and NAME-starter.zip (stubs, public data, self-check, README).
 """
@@ -20,10 +20,8 @@ import time
 from pathlib import Path
 
 from autograder.authoring.notebooks import starter_entries as notebook_starter_entries
-from autograder.authoring.starter import expected_starter, stale_files
 from autograder.build.cache import ENGINE_DIR
-from autograder.build.stage import derive_public_bundle, stage_bundle
-from autograder.build.validate import check_public_part, validate_reference, validate_starter
+from autograder.build.validate import validate_assignment
 from autograder.core.errors import BuildError
 from autograder.core.zipio import tree_entries, write_zip
 from autograder.grading.results import cannot_start_results
@@ -102,24 +100,14 @@ def _points_by_target(spec) -> dict:
 def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, Path]:
     """Build, self-validate and write both zips; return their paths."""
     start = time.monotonic()
-    stale = stale_files(repo, name)
-    if stale:
-        raise BuildError(f"{name}: starter/ is stale ({'; '.join(stale)}); run 'autograder starter {name}'")
-    spec = repo.spec(name)
     with tempfile.TemporaryDirectory(prefix=f"autograder-build-{name}-") as tmp:
         tmp = Path(tmp)
-        full = stage_bundle(repo, name, tmp / "bundle")
-        public = derive_public_bundle(full, tmp / "selfcheck")
-        stubs = tmp / "stubs"
-        stubs.mkdir()
-        for fname, text in expected_starter(repo, name).items():
-            (stubs / fname).write_text(text, encoding="utf-8")
-        ref = validate_reference(full, repo, name, ("public", "hidden"))
-        zero = validate_starter(full, name, stubs, ("public", "hidden"))
-        check_public_part(public, full, name)
-        validate_starter(public, name, stubs, ("public",))
-        log(f"{name}: reference {ref.score:g}/{ref.max_score:g} in {ref.elapsed:.1f} s; "
-            f"starter {zero.score:g}/{zero.max_score:g}; {len(spec.tests)} tests")
+        try:
+            checked = validate_assignment(repo, name, tmp, fail_fast=True)  # a BuildError at the first problem
+        except BuildError as e:
+            raise BuildError(f"{e}\n(no zips written)") from None
+        spec, stubs = checked.spec, checked.stubs
+        log(f"{name}: {checked.summary()}")
 
         grader = dict(engine_files())
         grader.update(tree_entries(tmp / "bundle", "bundle"))
