@@ -26,7 +26,7 @@ __all__ = ["FRAMEWORKS", "LAYOUT", "TEMPLATES", "check_name", "render", "scaffol
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "new"
 FRAMEWORKS = ("numpy", "torch")
-# template file -> where it goes, relative to the course repository ({name}: the assignment)
+# template (templates/new/<framework>/<key>.tmpl) -> where it goes in the course repository
 LAYOUT = {
     "assignment.yaml": "assignments/{name}/assignment.yaml",
     "cases.py": "assignments/{name}/cases.py",
@@ -62,7 +62,7 @@ def render(framework: str, name: str, title: str) -> dict[str, str]:
     folder = TEMPLATES / framework
     out = {}
     for template, dest in LAYOUT.items():
-        path = folder / template
+        path = folder / f"{template}.tmpl"
         try:
             text = string.Template(path.read_text(encoding="utf-8")).substitute(name=name, title=title)
         except (KeyError, ValueError) as e:  # a template bug, not the user's: say which file
