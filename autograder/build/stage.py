@@ -19,6 +19,7 @@ from autograder.grading.diagnosis import diagnose
 from autograder.grading.grade import prepare_workdir, preload
 from autograder.sandbox.parent import Child, ChildJob
 from autograder.spec.bundle import GRADESCOPE_ONLY, Bundle, output_key
+from autograder.spec.declared import check_inputs, for_test
 
 __all__ = ["stage_bundle", "derive_public_bundle"]
 
@@ -50,7 +51,8 @@ def _record(bundle_dir: Path, spec, inputs: dict, files: dict, visibilities, tes
     out = {}
     try:
         for test in spec.tests if tests is None else tests:
-            job = ChildJob(str(workdir), str(probes_path), (test.module,), test.limits, test.timeout * 5, test.banned)
+            job = ChildJob(str(workdir), str(probes_path), (test.module,), test.limits, test.timeout * 5, test.banned,
+                           declared=for_test(spec, test))
             child = Child(job)
             try:
                 for case in spec.casesets[test.cases].select(visibilities):
@@ -129,6 +131,7 @@ def stage_bundle(repo, name: str, dest: Path, visibilities=("public", "hidden"))
             shutil.copyfile(adir / f, dest / "support" / f)
     cases_module = load_module_from(adir / "cases.py", f"_autograder_cases_{name}")
     inputs = build_inputs(spec, cases_module, str(adir / "cases.py"), visibilities)
+    check_inputs(spec, inputs)
     preload(spec)
     solution = {f: repo.solution_dir(name) / f for f in spec.files}
     expected = _record(dest, spec, inputs, solution, visibilities)

@@ -12,10 +12,13 @@ import random
 import sys
 import traceback
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from autograder.core.errors import ContractError
+from autograder.kit.arrays import NotArray, to_array
+from autograder.sandbox import declared as declared_probes
 from autograder.sandbox import harden
 from autograder.sandbox import stack as stacks
 from autograder.sandbox import tmpdirs
@@ -43,32 +46,15 @@ class ChildJob:
     env: dict | None = None
     as_root: bool = False
     tmpdir: str | None = None
+    declared: dict = field(default_factory=dict)  # probe name -> declaration (declared.py), run instead of probes.py
 
 
-class ContractError(Exception):
-    """Raised by a probe when the student's code breaks the contract in a way the probe can name
-    (a missing parameter, a wrong attribute): its message is shown to the student as it is."""
-
-
-class NotPlain(TypeError):
-    """A probe output that is not a plain numeric array."""
+NotPlain = NotArray  # a probe output that is not a plain numeric array
 
 
 def to_plain(name: str, value) -> np.ndarray:
     """Accept numpy arrays, numpy/python scalars and torch tensors; refuse the rest by name."""
-    if type(value) is np.ndarray:
-        arr = value
-    elif isinstance(value, (bool, int, float, np.generic)) and not isinstance(value, (str, bytes)):
-        arr = np.asarray(value)
-    elif type(value).__module__.startswith("torch") and type(value).__name__ in ("Tensor", "Parameter"):
-        arr = value.detach().cpu().resolve_conj().resolve_neg().numpy()
-    elif isinstance(value, np.ndarray):
-        raise NotPlain(f"'{name}' is a {type(value).__name__} (a subclass of numpy.ndarray); return a plain numpy array")
-    else:
-        raise NotPlain(f"'{name}' is a {type(value).__name__}, expected an array")
-    if arr.dtype.hasobject or arr.dtype.kind not in "biuf":
-        raise NotPlain(f"'{name}' has dtype {arr.dtype}; expected numbers (bool, int or float)")
-    return arr
+    return to_array(value, name)
 
 
 _PROBES_CODE: dict = {}
@@ -233,6 +219,7 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
     # A second pass catches banned callables that modules the student's imports loaded expose.
     harden.install_bans(plan, banned_used, plan.scan(plan.new_modules()))
     stacks.refuse_calls(job.refuse, job.workdir)  # functions that hit a time limit earlier raise at once
+    made: dict = {}  # declared probes, made once per child
 
     while True:
         try:
@@ -243,7 +230,12 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
             _send(rep_fd, {"ok": False, "error": import_error, "banned": banned_used})
             continue
         module = modules[meta["module"]]
-        probe = getattr(probes, meta["probe"], None)
+        if meta["probe"] in job.declared:
+            if meta["probe"] not in made:
+                made[meta["probe"]] = declared_probes.make_probe(job.declared[meta["probe"]])
+            probe = made[meta["probe"]]
+        else:
+            probe = getattr(probes, meta["probe"], None)
         if probe is None:
             _send(rep_fd, {"ok": False, "error": {"type": "GraderError", "stage": "internal", "where": None,
                                                   "message": f"probes.py has no probe {meta['probe']!r}"}})

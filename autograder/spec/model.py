@@ -15,6 +15,7 @@ from pathlib import Path
 
 from autograder.core.errors import SpecError
 from autograder.core.fields import NAME_RE, REQUIRED, Fld, Reader, show
+from autograder.spec.declared import check_tests, read_probes
 from autograder.spec.policy import Policy, read_policy
 
 __all__ = [
@@ -62,6 +63,7 @@ SPEC_FIELDS = {
     "defaults": Fld("mapping", {}, "defaults for every test (see DEFAULT_FIELDS)"),
     "cases": Fld("mapping", REQUIRED, "named case sets: builder, public and hidden cases"),
     "tests": Fld("list", REQUIRED, "the graded tests, in the order they are reported"),
+    "probes": Fld("mapping", {}, "declarative probes: name -> steps (see spec/declared.py)"),
     "policy": Fld("mapping", {}, "course policy: late penalty, visibility of hidden tests, daily limit "
                                  "(see policy.POLICY_FIELDS)"),
 }
@@ -76,7 +78,8 @@ TEST_FIELDS = {
     "target": Fld("str", REQUIRED, "graded function or class as module.name, e.g. rnn_layers.rnn_forward"),
     "title": Fld("str", REQUIRED, "what the test checks; the reported name is '<name>: <title>'"),
     "kind": Fld("str", REQUIRED, "outputs, gradients, unchanged or property", choices=KINDS),
-    "probe": Fld("name", REQUIRED, "function in probes.py that calls the student's code on one case"),
+    "probe": Fld("name", REQUIRED, "probe calling the student's code on one case: declared under probes:, else "
+                                   "a function in probes.py"),
     "cases": Fld("name", REQUIRED, "the case set to run"),
     "points": Fld("number", None, "points (default: defaults.points)"),
     "visibility": Fld("str", None, "public or hidden (default: defaults.visibility)", choices=VISIBILITIES),
@@ -188,6 +191,7 @@ class Spec:
     local_checks: tuple[str, ...] = ()
     source: str = "assignment.yaml"
     raw: dict = field(default_factory=dict, repr=False, compare=False)
+    declared: dict = field(default_factory=dict)  # probe name -> declaration (spec/declared.py)
 
     @property
     def modules(self) -> tuple[str, ...]:
@@ -245,6 +249,7 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
             r.fail(f"defaults.advisory_kinds[{i}]", f"'{kind}' is not one of: {', '.join(KINDS)}")
     policy = read_policy(r, top["policy"])
     modules = {f[:-3] for f in top["files"]}
+    declared = read_probes(r, top["probes"], top["framework"], solution_names)
 
     casesets = {}
     for cs_name, cs in top["cases"].items():
@@ -333,11 +338,12 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
         if source.endswith((".yaml", ".yml")) and not cs.select(("hidden",)):
             r.fail(f"{path}.cases", f"case set '{cs.name}' has no hidden cases; grading needs cases students never saw")
         tests.append(test)
+    check_tests(r, declared, tests)
 
     return Spec(name=name, title=top["title"], framework=top["framework"], files=tuple(top["files"]),
                 support=tuple(top["support"]), budget=top["budget"], preload=tuple(top["preload"]), casesets=casesets,
                 tests=tuple(tests), policy=policy, local_checks=tuple(top["local_checks"]), source=source,
-                raw=data)
+                raw=data, declared=declared)
 
 
 def load_spec(path, solution_names: dict | None = None) -> Spec:
