@@ -126,3 +126,16 @@ def test_check_passes_on_the_repository_rnn(capsys, monkeypatch):
     code, out, _ = run_check(capsys, "rnn")
     points = f"{Repo(ROOT).spec('rnn').max_score:g}"
     assert code == 0 and out.startswith(f"rnn: OK (reference {points}/{points} in ")
+
+
+def test_check_of_every_assignment_reports_each_and_fails_when_one_does(tmp_path, capsys):
+    repo = new(tmp_path, name="good")
+    assert main(["new", "bad", "--framework", "numpy", "--root", str(repo.root)]) == 0
+    edit(repo.assignment_dir("bad") / "assignment.yaml", "budget: 60", "budget: [60")
+    capsys.readouterr()
+    code, out, _ = run_check(capsys, "--root", str(repo.root))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("bad: FAILED (1 problem;")
+    assert lines[1].startswith(f"  - {repo.root}/assignments/bad/assignment.yaml: line ") and "not valid YAML" in lines[1]
+    assert lines[2].startswith("good: OK (")
