@@ -130,7 +130,10 @@ def cmd_new(args) -> int:
             raise AutograderError(f"--root {root}: not a folder")
         for part in ("assignments", "solutions"):
             (root / part).mkdir(parents=True, exist_ok=True)
-    repo = Repo(args.root) if args.root is not None else _repo_at(None)
+    try:
+        repo = Repo(args.root) if args.root is not None else _repo_at(None)
+    except AutograderError as e:
+        raise AutograderError(f"{e}; or give --root DIR to start a course repository in DIR") from None
     written = scaffold(repo, args.name, args.framework, args.title)
     for path in written:
         print(f"wrote {path.relative_to(repo.root)}")

@@ -145,3 +145,21 @@ def test_an_existing_assignment_is_refused_and_left_as_it_was(tmp_path, capsys):
 def test_a_title_that_would_break_the_yaml_is_refused(tmp_path, capsys):
     assert main(["new", "demo", "--framework", "numpy", "--title", 'say "hi"', "--root", str(tmp_path)]) == 2
     assert "--title: write it without double quotes" in capsys.readouterr().err
+
+
+def test_outside_a_course_repository_new_says_to_give_a_root(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("AUTOGRADER_REPO", raising=False)
+    assert main(["new", "demo", "--framework", "numpy"]) == 2
+    assert "no course repository found" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_new_in_the_current_repository_writes_there(tmp_path, monkeypatch):
+    root = tmp_path / "course"
+    for part in ("assignments", "solutions"):
+        (root / part).mkdir(parents=True)
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("AUTOGRADER_REPO", raising=False)
+    assert main(["new", "demo", "--framework", "torch"]) == 0
+    assert Repo(root).names() == ["demo"] and (root / "starter" / "demo" / "demo.py").is_file()
