@@ -2,6 +2,7 @@
 written into a scratch course repository (never into this one), and the names it refuses."""
 
 import ast
+from pathlib import Path
 
 import pytest
 
@@ -15,7 +16,7 @@ from autograder.cli import main
 from autograder.core.errors import AutograderError
 from autograder.spec.repo import Repo
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 
 def new(tmp_path, framework, name="demo"):

@@ -2,6 +2,8 @@
 assignment in a scratch repository, with every problem named and exit code 1; and the build
 itself refusing what check refuses (they share build/validate.validate_assignment)."""
 
+from pathlib import Path
+
 import pytest
 
 from autograder.build.check import check_assignment, format_result
@@ -10,7 +12,7 @@ from autograder.cli import main
 from autograder.core.errors import BuildError
 from autograder.spec.repo import Repo
 
-from conftest import ROOT
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 
 
 def new(tmp_path, framework="numpy", name="demo"):
