@@ -32,6 +32,8 @@ def _bundle_spec_dict(spec, visibilities) -> dict:
         for vis in ("public", "hidden"):
             if vis not in visibilities:
                 cs.pop(vis, None)
+                if vis == "hidden":
+                    cs.pop("edges", None)  # they would add hidden cases again
     tests = []
     for test, raw_test in zip(spec.tests, raw["tests"]):
         if "hidden" in visibilities or test.visibility == "public":
@@ -152,6 +154,7 @@ def derive_public_bundle(full: Bundle, dest: Path) -> Bundle:
     data = json.loads((full.root / "assignment.json").read_text())
     for cs in data["cases"].values():
         cs.pop("hidden", None)
+        cs.pop("edges", None)  # they would add hidden cases again
     data["tests"] = [t for t, test in zip(data["tests"], full.spec.tests) if test.visibility == "public"]
     (dest / "assignment.json").write_text(json.dumps(data, indent=1) + "\n")
     # What the self-check cannot run, by title and points, for its summary (no data, no cases).

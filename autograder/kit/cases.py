@@ -105,6 +105,8 @@ def edge_cases(public: list, hidden: list, edges: dict) -> list:
     case><value>` (`N: 1` -> `n1`), none of which a hidden case already uses. Raises ValueError
     when the base case has no such argument (the message names it).
     """
+    if not edges:
+        return []
     base = next(iter(public or hidden), None)
     if base is None:
         raise ValueError("edges need a public or hidden case to start from")

@@ -15,6 +15,7 @@ def adam_step(params: dict, grads: dict, state: dict, step: int, lr: float,
     `grads[name]` is converted to the parameter's dtype; `state` (a dict the caller keeps across
     steps, empty at first) holds each parameter's first and second moments; `step` counts from 1.
     The bias correction is folded into the step size: lr * sqrt(1 - beta2**t) / (1 - beta1**t).
+    Each parameter keeps its dtype.
     """
     for name, w in params.items():
         g = np.asarray(grads[name], dtype=w.dtype)
@@ -23,4 +24,4 @@ def adam_step(params: dict, grads: dict, state: dict, step: int, lr: float,
         m2 = beta2 * m2 + (1 - beta2) * g * g
         state[name] = (m1, m2)
         step_size = lr * np.sqrt(1 - beta2 ** step) / (1 - beta1 ** step)
-        params[name] = w - step_size * m1 / (np.sqrt(m2) + eps)
+        params[name] = (w - step_size * m1 / (np.sqrt(m2) + eps)).astype(w.dtype, copy=False)

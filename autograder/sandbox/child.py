@@ -205,6 +205,8 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
     banned_used: list[str] = []
     harden.install_bans(plan, banned_used)
 
+    # Declared probes are made before the student's modules are imported (which could patch the maker).
+    made = {name: declared_probes.make_probe(decl) for name, decl in job.declared.items()}
     stacks.report_when_stopped(rep_fd, job.workdir, pack)  # where the code runs, if it hits its time limit
     stacks.refuse_imports(job.refuse)
     modules, import_error = {}, None
@@ -219,7 +221,6 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
     # A second pass catches banned callables that modules the student's imports loaded expose.
     harden.install_bans(plan, banned_used, plan.scan(plan.new_modules()))
     stacks.refuse_calls(job.refuse, job.workdir)  # functions that hit a time limit earlier raise at once
-    made: dict = {}  # declared probes, made once per child
 
     while True:
         try:
@@ -230,9 +231,7 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
             _send(rep_fd, {"ok": False, "error": import_error, "banned": banned_used})
             continue
         module = modules[meta["module"]]
-        if meta["probe"] in job.declared:
-            if meta["probe"] not in made:
-                made[meta["probe"]] = declared_probes.make_probe(job.declared[meta["probe"]])
+        if meta["probe"] in made:
             probe = made[meta["probe"]]
         else:
             probe = getattr(probes, meta["probe"], None)

@@ -5,8 +5,8 @@ steps, each one line of Python read with `ast`, never evaluated:
 
     TARGETS = CALL        or        CALL
 
-CALL is `fn(arg, ..., kw=arg)` or `obj.method(...)`; `fn` is a helper of HELPERS or a name of the
-student's module. An argument is a name or a literal (number, string, None, True/False, or a list
+CALL is `fn(arg, ..., kw=arg)` or `obj.method(...)`; `fn` is a name bound by an earlier step (a
+module called: `out = _m(x)`), a helper of HELPERS, or a name of the student's module. An argument is a name or a literal (number, string, None, True/False, or a list
 of those). Names resolve to, in order: targets of earlier steps, the case's arrays, the case's
 parameters (and, for `obj` only, the student's module). TARGETS is a name or a tuple of names;
 `_` discards a value, names starting with `_` stay in the child, every other target is an output.
@@ -198,6 +198,8 @@ def make_probe(decl: dict):
         def function(step):
             if step["on"] is not None:
                 return getattr(resolve(step["on"], allow_module=True), step["fn"])
+            if step["fn"] in env:  # a bound object called: `out = _m(x)`
+                return env[step["fn"]]
             if step["fn"] in HELPERS:
                 return _helper(step["fn"], arrays)
             return getattr(module, step["fn"])

@@ -72,7 +72,10 @@ def read_probes(r: Reader, raw, framework: str, solution_names: dict | None = No
             for used in used_names(step):
                 if used.startswith("_") and used not in bound:
                     r.fail(spath, f"{show(text)}: '{used}' is used before a step binds it")
-            if step["on"] is None and helpers_or_module is not None and step["fn"] not in helpers_or_module:
+            if step["on"] is None and step["fn"].startswith("_") and step["fn"] not in bound:
+                r.fail(spath, f"{show(text)}: '{step['fn']}' is called before a step binds it")
+            if step["on"] is None and helpers_or_module is not None and step["fn"] not in helpers_or_module \
+                    and step["fn"] not in bound:
                 r.fail(spath, f"{show(text)}: '{step['fn']}' is neither a helper ({', '.join(sorted(HELPERS))}) nor "
                               "defined in the solution's modules")
             if step["fn"] in HELPERS and step["on"] is None and framework != "torch":

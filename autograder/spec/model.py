@@ -15,6 +15,7 @@ from pathlib import Path
 
 from autograder.core.errors import SpecError
 from autograder.core.fields import NAME_RE, REQUIRED, Fld, Reader, show
+from autograder.kit.cases import edge_cases
 from autograder.spec.declared import check_tests, read_probes
 from autograder.spec.policy import Policy, read_policy
 
@@ -72,6 +73,7 @@ CASESET_FIELDS = {
     "builder": Fld("name", REQUIRED, "function in the assignment's cases.py that builds one case"),
     "public": Fld("list", [], "cases shipped with the starter; each a mapping with `name` and builder arguments"),
     "hidden": Fld("list", [], "cases only in the grader zip"),
+    "edges": Fld("mapping", {}, "edge shapes added as hidden cases, e.g. {N: 1, T: 1} (see kit.cases.edge_cases)"),
 }
 
 TEST_FIELDS = {
@@ -257,6 +259,10 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
         if not isinstance(cs_name, str) or not NAME_RE.match(cs_name):
             r.fail(path, "case set names must be Python names")
         cs = r.mapping(cs, CASESET_FIELDS, path)
+        try:
+            cs["hidden"] = cs["hidden"] + edge_cases(cs["public"], cs["hidden"], cs["edges"])
+        except (ValueError, TypeError, AttributeError) as e:
+            r.fail(f"{path}.edges", str(e))
         cases = []
         for vis in VISIBILITIES:
             seen = set()
