@@ -58,6 +58,7 @@ def test_the_scaffold_is_a_complete_assignment_with_nothing_stale(tmp_path, fram
     public = [c.params for c in cs.select(("public",))]
     hidden = [c.params for c in cs.select(("hidden",))]
     assert public and hidden and not any(h in public for h in hidden)
+    assert any(h["N"] == 1 for h in hidden)  # a batch of one, from `edges:`
     assert all(t.visibility == "public" for t in spec.tests)
     # the kit-only rule: assignment files import nothing from the engine but autograder.kit
     for path in (repo.root / "assignments" / "demo").glob("*.py"):

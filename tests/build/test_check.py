@@ -122,13 +122,6 @@ def test_check_of_an_empty_repository_says_there_is_nothing_to_check(tmp_path, c
     assert "no assignments to check" in capsys.readouterr().err
 
 
-@pytest.mark.slow
-def test_check_passes_on_the_repository_rnn(capsys, monkeypatch):
-    monkeypatch.chdir(ROOT)
-    code, out, _ = run_check(capsys, "rnn")
-    points = f"{Repo(ROOT).spec('rnn').max_score:g}"
-    assert code == 0 and out.startswith(f"rnn: OK (reference {points}/{points} in ")
-
 
 def test_check_of_every_assignment_reports_each_and_fails_when_one_does(tmp_path, capsys):
     repo = new(tmp_path, name="good")
