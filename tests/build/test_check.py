@@ -58,6 +58,19 @@ def test_check_fails_with_the_reason_once_the_reference_is_broken(tmp_path, caps
     assert "numerical derivative of your own forward pass" in lines[2]
 
 
+@pytest.mark.slow
+def test_check_fails_with_the_reason_when_the_torch_reference_raises(tmp_path, capsys):
+    repo = new(tmp_path, "torch")
+    edit(repo.solution_dir("demo") / "demo.py", "torch.sqrt(var + eps) * gamma + beta", "torch.sqrt(var + eps) * gamma + bias")
+    capsys.readouterr()
+    code, out, _ = run_check(capsys, "--root", str(repo.root))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith("demo: FAILED (1 problem; checked in ")
+    assert lines[1].startswith("  - the reference fails test 'layer_norm: output matches reference' on the public "
+                               "case 'small' (N=3, D=4): layer_norm raised NameError: name 'bias' is not defined")
+
+
 def test_check_lists_every_problem_with_its_fix(tmp_path, capsys):
     repo = new(tmp_path)
     edit(repo.starter_dir("demo") / "demo.py", "import numpy as np", "import numpy as np  # edited by hand")
