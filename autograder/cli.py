@@ -107,35 +107,11 @@ def cmd_build(args) -> int:
     return 1 if build_many(repo, names, out, jobs) else 0
 
 
-def _repo_at(root):
-    """The course repository at --root DIR, or the one found from the current folder."""
-    from autograder.spec.repo import Repo, find_repo
-
-    if root is None:
-        return find_repo()
-    path = Path(root)
-    if not (path / "assignments").is_dir() or not (path / "solutions").is_dir():
-        raise AutograderError(f"--root {root}: not a course repository (it needs assignments/ and solutions/ "
-                              "folders; 'autograder new NAME --root DIR' creates them)")
-    return Repo(path)
-
-
 def cmd_new(args) -> int:
-    from autograder.authoring.scaffold import scaffold
-    from autograder.spec.repo import Repo
+    from autograder.authoring.scaffold import course_repo, scaffold
 
-    if args.root is not None:
-        root = Path(args.root)
-        if root.exists() and not root.is_dir():
-            raise AutograderError(f"--root {root}: not a folder")
-        for part in ("assignments", "solutions"):
-            (root / part).mkdir(parents=True, exist_ok=True)
-    try:
-        repo = Repo(args.root) if args.root is not None else _repo_at(None)
-    except AutograderError as e:
-        raise AutograderError(f"{e}; or give --root DIR to start a course repository in DIR") from None
-    written = scaffold(repo, args.name, args.framework, args.title)
-    for path in written:
+    repo = course_repo(args.root)
+    for path in scaffold(repo, args.name, args.framework, args.title):
         print(f"wrote {path.relative_to(repo.root)}")
     print(f"next: edit solutions/{args.name}/{args.name}.py and assignments/{args.name}/, run "
           f"'autograder starter {args.name}' and 'autograder notebooks {args.name}' after each change, "
@@ -145,8 +121,9 @@ def cmd_new(args) -> int:
 
 def cmd_check(args) -> int:
     from autograder.build.check import check_many
+    from autograder.spec.repo import repo_at
 
-    repo = _repo_at(args.root)
+    repo = repo_at(args.root)
     names = _names(repo, args.names)
     for name in names:
         repo.assignment_dir(name)  # an unknown name is an error before anything starts

@@ -21,8 +21,9 @@ from autograder.authoring import notebooks
 from autograder.authoring.starter import write_starter
 from autograder.core.errors import AutograderError
 from autograder.core.fields import NAME_RE
+from autograder.spec.repo import Repo, repo_at
 
-__all__ = ["FRAMEWORKS", "LAYOUT", "TEMPLATES", "check_name", "render", "scaffold"]
+__all__ = ["FRAMEWORKS", "LAYOUT", "TEMPLATES", "check_name", "render", "scaffold", "course_repo"]
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates" / "new"
 FRAMEWORKS = ("numpy", "torch")
@@ -69,6 +70,22 @@ def render(framework: str, name: str, title: str) -> dict[str, str]:
             raise AutograderError(f"{path}: bad template placeholder ({e}); write $$ for a literal $") from None
         out[dest.format(name=name)] = text
     return out
+
+
+def course_repo(root=None) -> Repo:
+    """Where `new` writes: the course repository at `root`, made one (assignments/ and solutions/)
+    when it is not yet; without `root`, the one found from the current folder."""
+    if root is None:
+        try:
+            return repo_at(None)
+        except AutograderError as e:
+            raise AutograderError(f"{e}; or give --root DIR to start a course repository in DIR") from None
+    path = Path(root)
+    if path.exists() and not path.is_dir():
+        raise AutograderError(f"--root {root}: not a folder")
+    for part in ("assignments", "solutions"):
+        (path / part).mkdir(parents=True, exist_ok=True)
+    return Repo(path)
 
 
 def scaffold(repo, name: str, framework: str, title: str | None = None) -> list[Path]:

@@ -120,7 +120,7 @@ def test_the_scaffold_builds_both_zips(tmp_path):
 
 @pytest.mark.parametrize("argv, message", [
     (["check", "nosuch"], "unknown assignment 'nosuch' (known: "),
-    (["check", "--root", "/nonexistent/course"], "--root /nonexistent/course: not a course repository"),
+    (["check", "--root", "/nonexistent/course"], "/nonexistent/course: not a course repository"),
 ])
 def test_check_argument_errors(argv, message, capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
