@@ -159,6 +159,8 @@ def validate_assignment(repo, name: str, work: Path, fail_fast: bool = True) -> 
         try:
             return call(*args)
         except AutograderError as e:
+            if fail_fast:
+                raise  # the build's error as it always was (a SpecError stays one)
             problem(str(e), fatal)
             return None
 
@@ -182,7 +184,7 @@ def validate_assignment(repo, name: str, work: Path, fail_fast: bool = True) -> 
         v.zero = step(validate_starter, v.full, name, v.stubs, both)
         step(check_public_part, v.public, v.full, name)
         step(validate_starter, v.public, name, v.stubs, ("public",))
-        v.mutants = mutation_report(repo, name, v.full)
+        v.mutants = step(mutation_report, repo, name, v.full) or []
         for text in mutant_problems(v.mutants):
             problem(text)
     except _Stop:
