@@ -57,8 +57,12 @@ def setup_script(framework: str) -> str:
                    torch_first=torch_first)
 
 
+# The templates of `autograder new` hold example reference solutions: no zip ships them.
+_NOT_SHIPPED = ("autograder/templates/new/",)
+
+
 def engine_files() -> dict[str, Path]:
-    return {k: v for k, v in tree_entries(ENGINE_DIR, "autograder").items()}
+    return {k: v for k, v in tree_entries(ENGINE_DIR, "autograder").items() if not k.startswith(_NOT_SHIPPED)}
 
 
 def _render(template: str, **values) -> str:

@@ -112,10 +112,20 @@ def test_the_build_refuses_what_check_refuses_and_writes_nothing(tmp_path):
     assert list(out.iterdir()) == []
 
 
-def test_the_scaffold_builds_both_zips(tmp_path):
+def test_the_scaffold_builds_both_zips_and_no_zip_holds_a_template_solution(tmp_path):
+    import zipfile
+
     repo = new(tmp_path)
     grader, starter = build_assignment(repo, "demo", tmp_path / "dist", log=lambda *a: None)
     assert grader.name == "demo-autograder.zip" and starter.name == "demo-starter.zip"
+    solution_line = "log_probs = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))"
+    assert solution_line in (repo.solution_dir("demo") / "demo.py").read_text()
+    for path in (grader, starter):
+        with zipfile.ZipFile(path) as zf:
+            assert not [n for n in zf.namelist() if n.startswith("autograder/templates/new/")]
+            assert "autograder/authoring/scaffold.py" in zf.namelist()  # the engine itself ships whole
+            leaked = [n for n in zf.namelist() if solution_line.encode() in zf.read(n)]
+            assert leaked == [], (path.name, leaked)
 
 
 @pytest.mark.parametrize("argv, message", [
