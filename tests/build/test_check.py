@@ -157,3 +157,14 @@ def test_check_of_every_assignment_reports_each_and_fails_when_one_does(tmp_path
     assert lines[0].startswith("bad: FAILED (1 problem;")
     assert lines[1].startswith(f"  - {repo.root}/assignments/bad/assignment.yaml: line ") and "not valid YAML" in lines[1]
     assert lines[2].startswith("good: OK (")
+
+
+def test_a_case_builder_that_raises_is_the_authors_error_with_its_line(tmp_path, capsys):
+    repo = new(tmp_path)
+    edit(repo.assignment_dir("demo") / "cases.py", '    return {"x": normal(rng, N, C, scale=scale)',
+         '    assert C > 4, "C too small"\n    return {"x": normal(rng, N, C, scale=scale)')
+    capsys.readouterr()
+    code, out, err = run_check(capsys, "--root", str(repo.root))
+    assert code == 1 and "internal error" not in err
+    assert (f"  - {repo.root}/assignments/demo/cases.py: softmax_loss(...) for public case 'small' (N=3, C=4) of case "
+            "set 'softmax_loss': AssertionError: C too small (at line 15: assert C > 4, \"C too small\")") in out
