@@ -5,7 +5,7 @@
     autograder notebooks [NAME ...] [--check] [--figures DIR]
     autograder build [NAME ...] [--out DIR] [--jobs N]
     autograder new NAME --framework numpy|torch [--title TEXT] [--root DIR]
-    autograder check [NAME ...] [--root DIR]
+    autograder check [NAME ...] [--root DIR] [--jobs N]
     autograder grade NAME PATH [--json FILE] [--public-only] [--bundle DIR] [--verbose]
     autograder grade-batch NAME DIR --out OUT [--jobs N] [--force] [--timeout S] [--public-only] [--bundle DIR]
                            [--due ISO8601] [--progress]
@@ -129,7 +129,9 @@ def cmd_check(args) -> int:
         repo.assignment_dir(name)  # an unknown name is an error before anything starts
     if not names:
         raise AutograderError(f"{repo.root}: no assignments to check (assignments/*/assignment.yaml)")
-    return 1 if check_many(repo, names) else 0
+    if args.jobs is not None and args.jobs < 1:
+        raise AutograderError(f"--jobs {args.jobs}: give at least 1")
+    return 1 if check_many(repo, names, jobs=args.jobs or 1) else 0
 
 
 def _load_bundle(args, repo_name):
@@ -257,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
                                      "mutants caught and diagnosed, starter and notebook current), writing no zips")
     s.add_argument("names", nargs="*", metavar="NAME")
     s.add_argument("--root", metavar="DIR", help="course repository (default: the one found from the current folder)")
+    s.add_argument("--jobs", type=int, metavar="N",
+                   help="assignments checked at once, each in its own process (default: 1, in order)")
     s.set_defaults(func=cmd_check)
     s = sub.add_parser("grade", help="grade one submission (folder, .zip or .py) as Gradescope would")
     s.add_argument("name", metavar="NAME")

@@ -12,6 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from autograder.build.processes import run_each, torch_first
 from autograder.build.validate import Validation, validate_assignment
 
 __all__ = ["check_assignment", "check_many", "format_result"]
@@ -37,9 +38,12 @@ def format_result(found: Validation, seconds: float) -> str:
     return "\n".join(lines)
 
 
-def check_many(repo, names: list[str], log=print) -> list[str]:
-    """Check each assignment in turn, printing its result as soon as it is known; return the names
-    that failed."""
+def check_many(repo, names: list[str], jobs: int = 1, log=print) -> list[str]:
+    """Check each assignment, printing its result as soon as it is known; return the names that
+    failed. With `jobs` > 1, that many at a time, each in its own `autograder check NAME` process
+    (results then print in the order they finish)."""
+    if jobs > 1 and len(names) > 1:
+        return run_each(repo, torch_first(repo, names), lambda name: ["check", name, "--root", str(repo.root)], jobs)
     failed = []
     for name in names:
         found, seconds = check_assignment(repo, name)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from autograder.authoring.notebooks import starter_entries as notebook_starter_entries
 from autograder.build.cache import ENGINE_DIR
+from autograder.build.processes import run_each, torch_first
 from autograder.build.validate import validate_assignment
 from autograder.core.errors import BuildError
 from autograder.core.zipio import tree_entries, write_zip
@@ -140,28 +141,10 @@ def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, P
 
 def build_many(repo, names: list[str], out_dir: Path, jobs: int, log=print) -> list[str]:
     """Build several assignments, `jobs` at a time, each in its own `autograder build NAME` process
-    (a fresh interpreter: one assignment's imports and children never touch another's). Torch
-    assignments start first, as they take longest. Returns the names whose build failed; each
+    (build/processes.py), torch assignments first. Returns the names whose build failed; each
     failed build has printed its own reason."""
-    import os
-    import subprocess
-    import sys
-
-    order = sorted(names, key=lambda n: repo.spec(n).framework != "torch")
-    env = dict(os.environ, AUTOGRADER_REPO=str(repo.root))
-    running, failed = {}, []
-    while order or running:
-        while order and len(running) < jobs:
-            name = order.pop(0)
-            cmd = [sys.executable, "-m", "autograder", "build", name, "--out", str(Path(out_dir).resolve())]
-            running[name] = subprocess.Popen(cmd, cwd=repo.root, env=env)
-        for name, proc in list(running.items()):
-            if proc.poll() is not None:
-                del running[name]
-                if proc.returncode != 0:
-                    failed.append(name)
-        time.sleep(0.05)
-    failed.sort()
+    out = str(Path(out_dir).resolve())
+    failed = run_each(repo, torch_first(repo, names), lambda name: ["build", name, "--out", out], jobs)
     if failed:
         log(f"build failed for: {', '.join(failed)} (see the messages above)")
     return failed

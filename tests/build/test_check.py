@@ -168,3 +168,17 @@ def test_a_case_builder_that_raises_is_the_authors_error_with_its_line(tmp_path,
     assert code == 1 and "internal error" not in err
     assert (f"  - {repo.root}/assignments/demo/cases.py: softmax_loss(...) for public case 'small' (N=3, C=4) of case "
             "set 'softmax_loss': AssertionError: C too small (at line 15: assert C > 4, \"C too small\")") in out
+
+
+def test_check_jobs_runs_each_assignment_in_its_own_process_and_fails_when_one_does(tmp_path, capfd):
+    repo = new(tmp_path, name="good")
+    assert main(["new", "bad", "--framework", "numpy", "--root", str(repo.root)]) == 0
+    edit(repo.solution_dir("bad") / "bad.py", "loss = -log_probs[np.arange(N), y].sum() / N",
+         "loss = -log_probs[np.arange(N), y].sum()")
+    capfd.readouterr()
+    assert main(["check", "--root", str(repo.root), "--jobs", "2"]) == 1
+    out = capfd.readouterr().out
+    assert sorted(line.split(":")[0] + ":" + line.split(":")[1].split("(")[0] for line in out.splitlines()
+                  if not line.startswith(" ")) == ["bad: FAILED ", "good: OK "]
+    assert "  - the reference solution scores 2/4, not full marks; it fails:" in out
+    assert main(["check", "--root", str(repo.root), "--jobs", "0"]) == 2
