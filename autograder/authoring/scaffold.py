@@ -2,9 +2,9 @@
 
 The files are templates kept as data, in `autograder/templates/new/<framework>/`, rendered with
 `string.Template` (`$name`, `$title`). What the scaffold holds: assignments/NAME/ (the spec
-with one case set of public and hidden cases, an outputs test and a gradients test; the case
-builders, the probes, a mutant catalog with one mistake, a CONTRACT.md skeleton and the
-notebook source) and solutions/NAME/NAME.py (one example function with a solution block); then
+with one case set of public and hidden cases, its probes declared, an outputs test and a
+gradients test; the case builders, a mutant catalog with one mistake, a CONTRACT.md skeleton
+and the notebook source; no probes.py, which only a probe that needs Python calls for) and solutions/NAME/NAME.py (one example function with a solution block); then
 the generated starter/NAME/ (stub and student notebook), so that nothing is stale.
 `autograder check NAME` then validates it exactly as `autograder build` does.
 """
@@ -31,7 +31,6 @@ FRAMEWORKS = ("numpy", "torch")
 LAYOUT = {
     "assignment.yaml": "assignments/{name}/assignment.yaml",
     "cases.py": "assignments/{name}/cases.py",
-    "probes.py": "assignments/{name}/probes.py",
     "mutants.yaml": "assignments/{name}/mutants.yaml",
     "CONTRACT.md": "assignments/{name}/CONTRACT.md",
     "notebook.py": "assignments/{name}/notebook.py",

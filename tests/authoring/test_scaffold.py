@@ -49,6 +49,7 @@ def test_the_scaffold_is_a_complete_assignment_with_nothing_stale(tmp_path, fram
     assert spec.framework == framework and spec.files == ("demo.py",)
     assert {t.kind for t in spec.tests} == {"outputs", "gradients"}
     assert {t.probe for t in spec.tests} | {t.forward for t in spec.tests if t.forward} <= set(spec.declared)
+    assert not (repo.assignment_dir("demo") / "probes.py").exists()  # every probe declared
     assert stale_files(repo, "demo") == [] and notebook_stale(repo, "demo") == []
     # one example function, with a solution block, graded by every test
     text = (repo.solution_dir("demo") / "demo.py").read_text()
