@@ -4,6 +4,8 @@
     autograder starter [NAME ...] [--check]
     autograder notebooks [NAME ...] [--check] [--figures DIR]
     autograder build [NAME ...] [--out DIR] [--jobs N]
+    autograder new NAME --framework numpy|torch [--title TEXT] [--root DIR]
+    autograder check [NAME ...] [--root DIR] [--jobs N]
     autograder grade NAME PATH [--json FILE] [--public-only] [--bundle DIR] [--verbose]
     autograder grade-batch NAME DIR --out OUT [--jobs N] [--force] [--timeout S] [--public-only] [--bundle DIR]
                            [--due ISO8601] [--progress]
@@ -103,6 +105,33 @@ def cmd_build(args) -> int:
         return 0
     out.mkdir(parents=True, exist_ok=True)
     return 1 if build_many(repo, names, out, jobs) else 0
+
+
+def cmd_new(args) -> int:
+    from autograder.authoring.scaffold import course_repo, scaffold
+
+    repo = course_repo(args.root)
+    for path in scaffold(repo, args.name, args.framework, args.title):
+        print(f"wrote {path.relative_to(repo.root)}")
+    print(f"next: edit solutions/{args.name}/{args.name}.py and assignments/{args.name}/, run "
+          f"'autograder starter {args.name}' and 'autograder notebooks {args.name}' after each change, "
+          f"and 'autograder check {args.name}'")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from autograder.build.check import check_many
+    from autograder.spec.repo import repo_at
+
+    repo = repo_at(args.root)
+    names = _names(repo, args.names)
+    for name in names:
+        repo.assignment_dir(name)  # an unknown name is an error before anything starts
+    if not names:
+        raise AutograderError(f"{repo.root}: no assignments to check (assignments/*/assignment.yaml)")
+    if args.jobs is not None and args.jobs < 1:
+        raise AutograderError(f"--jobs {args.jobs}: give at least 1")
+    return 1 if check_many(repo, names, jobs=args.jobs or 1) else 0
 
 
 def _load_bundle(args, repo_name):
@@ -217,6 +246,22 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--jobs", type=int, metavar="N",
                    help="assignments built at once, each in its own process (default: the number of CPUs)")
     s.set_defaults(func=cmd_build)
+    s = sub.add_parser("new", help="scaffold a new assignment (assignments/NAME, solutions/NAME, starter/NAME) "
+                                   "that builds as it is")
+    s.add_argument("name", metavar="NAME", help="assignment name: a Python identifier, also the submitted module")
+    s.add_argument("--framework", required=True, metavar="numpy|torch",
+                   help="numpy (hand-written gradients) or torch (autograd)")
+    s.add_argument("--title", help="the title students see (default: 'NAME: a new assignment')")
+    s.add_argument("--root", metavar="DIR", help="course repository to add it to (created if needed; "
+                                                 "default: the one found from the current folder)")
+    s.set_defaults(func=cmd_new)
+    s = sub.add_parser("check", help="validate assignments as 'build' does (reference full marks, starter 0, "
+                                     "mutants caught and diagnosed, starter and notebook current), writing no zips")
+    s.add_argument("names", nargs="*", metavar="NAME")
+    s.add_argument("--root", metavar="DIR", help="course repository (default: the one found from the current folder)")
+    s.add_argument("--jobs", type=int, metavar="N",
+                   help="assignments checked at once, each in its own process (default: 1, in order)")
+    s.set_defaults(func=cmd_check)
     s = sub.add_parser("grade", help="grade one submission (folder, .zip or .py) as Gradescope would")
     s.add_argument("name", metavar="NAME")
     s.add_argument("path", metavar="PATH")

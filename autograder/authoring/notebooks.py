@@ -38,7 +38,7 @@ from autograder.core.errors import AutograderError, BuildError, MarkerError
 from autograder.authoring.markers import make_stub, strip_solution_text
 
 __all__ = ["SOURCE", "SETUP_TEMPLATE", "Cell", "setup_source", "parse_source", "build_notebook",
-           "notebook_names", "student_path", "expected_student", "write_student", "stale", "leaks",
+           "notebook_names", "student_path", "expected_student", "write_student", "stale", "leaks", "problems",
            "starter_entries", "cells_of", "dumps", "FIGURE_TAG"]
 
 SOURCE = "notebook.py"
@@ -267,14 +267,23 @@ def leaks(repo, name: str, text: str | None = None) -> list[str]:
     return found
 
 
+def problems(repo, name: str) -> str | None:
+    """What the build refuses about the committed student notebook (stale, or leaking solution
+    text), with the fix; None when it is current or the assignment has no notebook."""
+    if not (repo.root / "assignments" / name / SOURCE).is_file():
+        return None
+    found = stale(repo, name) + [f"solution text in the student notebook: {x}" for x in leaks(repo, name)]
+    return f"{'; '.join(found)}; run 'autograder notebooks {name}'" if found else None
+
+
 def starter_entries(repo, name: str, readme: bytes) -> dict:
     """What the starter zip gains from the notebook: NAME.ipynb, and README.md with a section on it.
     Nothing when the assignment has no notebook; a BuildError when the committed one is stale."""
     if not (repo.root / "assignments" / name / SOURCE).is_file():
         return {}
-    problems = stale(repo, name) + [f"solution text in the student notebook: {x}" for x in leaks(repo, name)]
-    if problems:
-        raise BuildError(f"{name}: {'; '.join(problems)}; run 'autograder notebooks {name}'")
+    problem = problems(repo, name)
+    if problem:
+        raise BuildError(f"{name}: {problem}")
     section = _render(README_TEMPLATE, name)
     return {f"{name}.ipynb": student_path(repo, name).read_bytes(),
             "README.md": readme.rstrip(b"\n") + b"\n\n" + section.encode()}

@@ -30,6 +30,15 @@ def load_module_from(path: Path, name: str):
     return module
 
 
+def _raised(e: Exception, source: str) -> str:
+    """`TypeError: ...`, with the line of `source` (cases.py) it was raised at when there is one."""
+    import traceback
+
+    lines = [f for f in traceback.extract_tb(e.__traceback__) if f.filename == source]
+    at = f" (at line {lines[-1].lineno}: {lines[-1].line})" if lines else ""
+    return f"{type(e).__name__}: {e}{at}"
+
+
 def build_inputs(spec, cases_module, source: str, visibilities=("public", "hidden")) -> dict:
     """Every input array of every case of the chosen visibilities, keyed as in a bundle."""
     arrays = {}
@@ -41,8 +50,8 @@ def build_inputs(spec, cases_module, source: str, visibilities=("public", "hidde
             where = f"{source}: {cs.builder}(...) for {case.describe()} of case set '{cs.name}'"
             try:
                 built = builder(np.random.default_rng(case.seed), **case.params)
-            except TypeError as e:
-                raise SpecError(f"{where}: {e}") from None
+            except Exception as e:  # the author's code: say where, not "internal error"
+                raise SpecError(f"{where}: {_raised(e, source)}") from None
             if not isinstance(built, dict) or not built:
                 raise SpecError(f"{where}: must return a non-empty dict of arrays")
             for name, value in built.items():

@@ -4,10 +4,10 @@ Steps for one assignment:
  1. load and check the spec against the solution (names read from the source, never imported);
  2. build every case's inputs from its named seed;
  3. run the reference solution through the same sandbox as students, recording its outputs;
- 4. grade the reference (must be full marks) and the untouched starter (must be 0, every test
-    present) with the staged bundle; check that the starter's public bundle is the full one's
-    public part (same tests, cases and arrays) and that the starter scores 0 on it too; refuse
-    to write anything otherwise;
+ 4. validate (build/validate.py, shared with `autograder check`): starter/ and the notebook
+    current, the reference full marks and the untouched starter 0 (every test present) on the
+    staged bundle, the starter's public bundle the full one's public part (and 0 on it too),
+    every mutant caught and diagnosed; refuse to write anything otherwise;
  5. write NAME-autograder.zip (engine, bundle with hidden data, setup.sh, run_autograder; no
     solution source) and NAME-starter.zip (stubs, public data, self-check, README).
 """
@@ -20,10 +20,9 @@ import time
 from pathlib import Path
 
 from autograder.authoring.notebooks import starter_entries as notebook_starter_entries
-from autograder.authoring.starter import expected_starter, stale_files
 from autograder.build.cache import ENGINE_DIR
-from autograder.build.stage import derive_public_bundle, stage_bundle
-from autograder.build.validate import check_public_part, validate_reference, validate_starter
+from autograder.build.processes import run_each, torch_first
+from autograder.build.validate import validate_assignment
 from autograder.core.errors import BuildError
 from autograder.core.zipio import tree_entries, write_zip
 from autograder.grading.results import cannot_start_results
@@ -59,8 +58,12 @@ def setup_script(framework: str) -> str:
                    torch_first=torch_first)
 
 
+# The templates of `autograder new` hold example reference solutions: no zip ships them.
+_NOT_SHIPPED = ("autograder/templates/new/",)
+
+
 def engine_files() -> dict[str, Path]:
-    return {k: v for k, v in tree_entries(ENGINE_DIR, "autograder").items()}
+    return {k: v for k, v in tree_entries(ENGINE_DIR, "autograder").items() if not k.startswith(_NOT_SHIPPED)}
 
 
 def _render(template: str, **values) -> str:
@@ -102,24 +105,14 @@ def _points_by_target(spec) -> dict:
 def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, Path]:
     """Build, self-validate and write both zips; return their paths."""
     start = time.monotonic()
-    stale = stale_files(repo, name)
-    if stale:
-        raise BuildError(f"{name}: starter/ is stale ({'; '.join(stale)}); run 'autograder starter {name}'")
-    spec = repo.spec(name)
     with tempfile.TemporaryDirectory(prefix=f"autograder-build-{name}-") as tmp:
         tmp = Path(tmp)
-        full = stage_bundle(repo, name, tmp / "bundle")
-        public = derive_public_bundle(full, tmp / "selfcheck")
-        stubs = tmp / "stubs"
-        stubs.mkdir()
-        for fname, text in expected_starter(repo, name).items():
-            (stubs / fname).write_text(text, encoding="utf-8")
-        ref = validate_reference(full, repo, name, ("public", "hidden"))
-        zero = validate_starter(full, name, stubs, ("public", "hidden"))
-        check_public_part(public, full, name)
-        validate_starter(public, name, stubs, ("public",))
-        log(f"{name}: reference {ref.score:g}/{ref.max_score:g} in {ref.elapsed:.1f} s; "
-            f"starter {zero.score:g}/{zero.max_score:g}; {len(spec.tests)} tests")
+        try:
+            checked = validate_assignment(repo, name, tmp, fail_fast=True)  # a BuildError at the first problem
+        except BuildError as e:
+            raise BuildError(f"{e}\n(no zips written)") from None
+        spec, stubs = checked.spec, checked.stubs
+        log(f"{name}: {checked.summary()}")
 
         grader = dict(engine_files())
         grader.update(tree_entries(tmp / "bundle", "bundle"))
@@ -148,28 +141,10 @@ def build_assignment(repo, name: str, out_dir: Path, log=print) -> tuple[Path, P
 
 def build_many(repo, names: list[str], out_dir: Path, jobs: int, log=print) -> list[str]:
     """Build several assignments, `jobs` at a time, each in its own `autograder build NAME` process
-    (a fresh interpreter: one assignment's imports and children never touch another's). Torch
-    assignments start first, as they take longest. Returns the names whose build failed; each
+    (build/processes.py), torch assignments first. Returns the names whose build failed; each
     failed build has printed its own reason."""
-    import os
-    import subprocess
-    import sys
-
-    order = sorted(names, key=lambda n: repo.spec(n).framework != "torch")
-    env = dict(os.environ, AUTOGRADER_REPO=str(repo.root))
-    running, failed = {}, []
-    while order or running:
-        while order and len(running) < jobs:
-            name = order.pop(0)
-            cmd = [sys.executable, "-m", "autograder", "build", name, "--out", str(Path(out_dir).resolve())]
-            running[name] = subprocess.Popen(cmd, cwd=repo.root, env=env)
-        for name, proc in list(running.items()):
-            if proc.poll() is not None:
-                del running[name]
-                if proc.returncode != 0:
-                    failed.append(name)
-        time.sleep(0.05)
-    failed.sort()
+    out = str(Path(out_dir).resolve())
+    failed = run_each(repo, torch_first(repo, names), lambda name: ["build", name, "--out", out], jobs)
     if failed:
         log(f"build failed for: {', '.join(failed)} (see the messages above)")
     return failed

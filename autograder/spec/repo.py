@@ -11,7 +11,7 @@ from autograder.core.fields import Reader
 from autograder.spec.declared import check_names_in_both, check_tests
 from autograder.spec.model import Spec, load_spec
 
-__all__ = ["Repo", "find_repo"]
+__all__ = ["Repo", "find_repo", "repo_at"]
 
 
 def find_repo(start=None) -> "Repo":
@@ -23,6 +23,17 @@ def find_repo(start=None) -> "Repo":
             return Repo(folder)
     raise AutograderError(f"no course repository found at or above {here} (it needs assignments/ and "
                           "solutions/ folders); run this from the repository, or set AUTOGRADER_REPO")
+
+
+def repo_at(root=None) -> "Repo":
+    """The course repository at `root` (a --root DIR), or when None the one find_repo finds."""
+    if root is None:
+        return find_repo()
+    path = Path(root)
+    if not (path / "assignments").is_dir() or not (path / "solutions").is_dir():
+        raise AutograderError(f"{root}: not a course repository (it needs assignments/ and solutions/ folders; "
+                              "'autograder new NAME --root DIR' creates them)")
+    return Repo(path)
 
 
 def _defined(path: Path) -> set:
