@@ -479,6 +479,10 @@ def read_results(root: Path) -> dict:
 def run_gradescope(root: Path, spec) -> dict:
     """What run_autograder runs, in this process; checked like `grade`. Returns results.json."""
     before = tree_hash(root / "source" / "bundle")
+    # gradescope.run forks its template from the calling process when it has none (prestart): on
+    # Gradescope that process holds nothing yet, but this one holds earlier tests' data; so the
+    # template is started here first, as a fresh interpreter.
+    template.shared()
     assert gradescope.run(root) == 0
     assert tree_hash(root / "source" / "bundle") == before, "the grader's bundle folder changed"
     result = read_results(root)

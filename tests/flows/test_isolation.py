@@ -23,6 +23,7 @@ import pytest
 
 from autograder.core.arrays import ArrayFile
 from autograder.grading.results import MAX_TEST_OUTPUT
+from autograder.sandbox import template
 from autograder.spec.model import Limits
 
 from tests.helpers.paths import ROOT, shared_tmp
@@ -113,6 +114,7 @@ def test_a_child_finds_no_hidden_reference_bytes_and_no_grader_frame(rnn, tmp_pa
     climbs sys._getframe() and the garbage collector's objects: it finds nothing of the grader.
     `grade_files` grades in this process (the template is a fresh interpreter); `command` runs
     `autograder grade` (the template is forked from it before the bundle is loaded)."""
+    template.close_all()  # a template started (or forked) by an earlier test may hold its data
     first = grade(rnn, prying_submission(tmp_path / "plain", pry=False))
     needles = array_needles(rnn)
     quoted = message_needles(first)
