@@ -1,7 +1,7 @@
 """A built assignment as the grader sees it: spec, probes, verify functions, support files, data.
 
 Layout of a bundle folder (inside the grader zip it is `source/bundle/`; in a starter it is
-`.selfcheck/`):
+`selfcheck/`):
     assignment.json   the validated spec (hidden tests and cases left out of a starter's copy)
     probes.py         calls into the student's code; runs only in children
     verify.py         judges property tests; runs in the grader (optional)
