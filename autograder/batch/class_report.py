@@ -23,13 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.batch.outcomes import limits, reason
+from autograder.grading.failures import failure_kinds_with
 
 __all__ = ["TestStats", "DiagnosisStats", "FailureGroup", "ClassReport", "build", "write_csvs", "write_report"]
 
 TOP_FAILURES = 20  # undiagnosed failure groups shown
-KNOCK_ON = ("dependency", "hung_before")  # failures that follow from another function's: counted where they start
+KNOCK_ON = failure_kinds_with("knock_on")  # failures that follow from another function's: counted where they start
 TOP_SLOWEST = 10
-WHOLE_SUBMISSION = ("missing_file", "import")  # failures of every test of a file, not of a function
+WHOLE_SUBMISSION = failure_kinds_with("whole_file")  # failures of every test of a file, not of a function
 WHOLE = "(whole file)"
 
 

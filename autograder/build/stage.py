@@ -57,7 +57,7 @@ def _record(bundle_dir: Path, spec, inputs: dict, files: dict, visibilities, tes
                     case_inputs = {k.rsplit("/", 1)[1]: v.copy() for k, v in inputs.items()
                                    if k.startswith(f"in/{test.cases}/{case.name}/")}
                     ctx = CaseContext(child, test, case, case_inputs, {}, time.monotonic() + test.timeout * 5)
-                    reply = ctx.call(test.probe, return_inputs=test.kind == "unchanged")
+                    reply = ctx.call(test.probe, return_inputs=test.check_kind.returns_inputs)
                     if reply.failure and strict:
                         raise BuildError(f"{spec.name}: the reference fails test '{test.name}' on the "
                                          f"{case.describe()}: {describe_failure(reply, test)}\n{child.printed()}")

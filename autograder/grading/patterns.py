@@ -29,9 +29,7 @@ PATTERNS = ("batch_axis", "reshape", "transposed", "swapped", "sign", "factor")
 
 def _label(test, name: str) -> str:
     """How the check's messages name an output."""
-    if test.kind == "gradients":
-        return f"d{name}"
-    return name
+    return test.check_kind.label + name
 
 
 def _float(arr) -> np.ndarray | None:

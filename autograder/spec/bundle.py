@@ -60,6 +60,12 @@ class Bundle:
     def visibilities(self) -> tuple[str, ...]:
         return tuple(v for v in ("public", "hidden") if (self.root / f"{v}.arrays").is_file())
 
+    def load(self, visibilities=None) -> None:
+        """Read the array files of `visibilities` (default: all this bundle has) now rather than when
+        first asked for, so that processes forked afterwards share them."""
+        for vis in self.visibilities() if visibilities is None else visibilities:
+            self._arrays(vis)
+
     def _arrays(self, visibility: str) -> tuple:
         """Prefix ('in/<caseset>/<case>/' or 'out/<test>/<case>/') -> {name: full key}, and the
         file behind them; loaded once, each array checked and viewed when first asked for."""
