@@ -26,7 +26,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 import zipfile
 from pathlib import Path
@@ -41,43 +40,13 @@ from autograder.grading.grade import grade_files
 from autograder.sandbox.reaper import descendants
 from autograder.core.zipio import tree_entries, write_zip
 
-from conftest import ROOT, shared_tmp
-
-SOLUTION = ROOT / "solutions" / "rnn"
-FIXTURES = ROOT / "tests" / "fixtures" / "hostile"
-CONTROL = "rnn_forward"  # an honest function graded next to the hostile one
-TARGET = "rnn_backward"  # the hostile one: no other graded function or probe calls it
+from conftest import shared_tmp
+from hostile_submissions import (CALL_HOSTILITY, CHILD_MODULES, CONTROL, HANGS, IMPORT_HOSTILITY, PRINT_20MB, RETURNS,
+                                 TARGET, edited_bundle, first_tests, forging_probes, hanging,
+                                 memory_bomb, patching_everything, pick, returning, snippet, spawning,
+                                 stealing_reference, submission, training_test, wrap, zero_gradients)
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root: a defence that exists only when grading as root")
-
-# Imported by the template for children to inherit: as root they run as the sandbox user, who
-# cannot read a Python installed under /root (as on this project's machines).
-CHILD_MODULES = ("encodings.idna",  # socket needs it for "127.0.0.1"
-                 "numpy.testing")  # numpy loads it lazily, and it imports sysconfig
-
-
-# --- building hostile submissions ---------------------------------------------------------------
-
-def snippet(name: str) -> str:
-    return (FIXTURES / f"{name}.py").read_text()
-
-
-def wrap(function: str, hostile: str) -> str:
-    """Module-level code that redefines `function`: run `hostile`, then the reference's answer."""
-    body = textwrap.indent(textwrap.dedent(hostile).strip(), "    ")
-    return (f"\n_reference_{function} = {function}\n\n\n"
-            f"def {function}(*args, **kwargs):\n{body}\n    return _reference_{function}(*args, **kwargs)\n")
-
-
-def submission(folder: Path, append: str = "", fname: str = "rnn_layers.py", prepend: str = "") -> dict:
-    """The reference solution with hostile code put before or after `fname`'s own code."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for f in sorted(SOLUTION.glob("*.py")):
-        text = f.read_text()
-        if f.name == fname:
-            text = prepend + text + "\n\n" + snippet("record") + "\n" + textwrap.dedent(append)
-        (folder / f.name).write_text(text)
-    return {f.name: f for f in sorted(folder.glob("*.py"))}
 
 
 # --- grading and what every grade must satisfy -----------------------------------------------------
@@ -142,11 +111,6 @@ def clean_up(pids) -> None:
             pass
 
 
-def pick(spec, *graded, kinds=None) -> set:
-    """Ids of the tests of these graded functions (of these kinds, if given)."""
-    return {t.id for t in spec.tests if t.graded in graded and (kinds is None or t.kind in kinds)}
-
-
 def grade(bundle, files: dict, ids=None, **kw):
     """grade_files, checked: every test asked for is reported, in order; the bundle is unchanged;
     the grader logged no internal error; no process is left, of those the submission noted either."""
@@ -171,21 +135,6 @@ def check_score(report, failing: set) -> None:
 
 def outputs(report, ids) -> list[str]:
     return [r.output for r in report.results if r.test.id in ids]
-
-
-def edited_bundle(bundle, dest: Path, budget=None, timeouts=None, keep=None) -> Bundle:
-    """A copy of `bundle` with a new budget, per-test timeouts (id -> s), or only some tests (ids)."""
-    shutil.copytree(bundle.root, dest)
-    spec = json.loads((dest / "assignment.json").read_text())
-    if budget is not None:
-        spec["budget"] = budget
-    for test in spec["tests"]:
-        if timeouts and test["id"] in timeouts:
-            test["timeout"] = timeouts[test["id"]]
-    if keep is not None:
-        spec["tests"] = [t for t in spec["tests"] if t["id"] in keep]
-    (dest / "assignment.json").write_text(json.dumps(spec, indent=1))
-    return Bundle(dest)
 
 
 class Notes:
@@ -242,21 +191,6 @@ def edited(bundles, tmp_path_factory):
 
 # --- import time -----------------------------------------------------------------------------------
 
-IMPORT_HOSTILITY = {
-    "raises": ("raise RuntimeError('this module refuses to load')\n",
-               "failed: RuntimeError: this module refuses to load at rnn_layers.py line 1"),
-    "syntax_error": ("def broken(:\n    pass\n", "has a syntax error"),
-    "sys_exit": ("import sys\nsys.exit(0)\n", "called exit() at rnn_layers.py line 2"),
-    "os_exit": ("import os\nos._exit(0)\n", "exited with code 0 before answering"),
-    "kill_self": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n", "killed by signal SIGKILL"),
-}
-
-
-def first_tests(spec) -> set:
-    """The first test of each graded module."""
-    return {next(t.id for t in spec.tests if t.module == m) for m in (f[:-3] for f in spec.files)}
-
-
 @pytest.mark.parametrize("kind", sorted(IMPORT_HOSTILITY))
 def test_a_module_hostile_at_import_fails_every_test_that_imports_it(rnn, tmp_path, notes, kind):
     """rnn_layers.py misbehaves at import (even 'successfully', with exit code 0): every test
@@ -291,38 +225,6 @@ def test_a_module_exiting_at_import_costs_only_the_tests_that_import_it(rnn, tmp
 
 # --- one hostile function: crashes and exits ---------------------------------------------------------
 
-CALL_HOSTILITY = {
-    "sys_exit_0": ("import sys\nsys.exit(0)", "rnn_backward called exit()"),
-    "raise_system_exit": ("raise SystemExit('done')", "rnn_backward called exit()"),
-    "keyboard_interrupt": ("raise KeyboardInterrupt", "rnn_backward raised KeyboardInterrupt"),
-    "os_exit_0": ("import os\nos._exit(0)", "exited with code 0 before answering"),
-    "sigkill_self": ("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "killed by signal SIGKILL"),
-    "sigsegv_self": ("import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)", "killed by signal SIGSEGV"),
-    "real_segfault": ("import ctypes\nctypes.string_at(0)", "killed by signal SIGSEGV"),
-    "abort": ("import os\nos.abort()", "killed by signal SIGABRT"),
-    "unprintable_exception": ("class Nasty(Exception):\n    def __str__(self):\n        raise RuntimeError\n"
-                              "raise Nasty()", "rnn_backward raised Nasty: <message could not be shown>"),
-    "garbage_on_the_reply_pipe": ("import os\nfor fd in range(3, 64):\n    try:\n        os.write(fd, b'\\xff' * 64)\n"
-                                  "    except OSError:\n        pass", "returned something the grader could not read"),
-    **{f"forged_reply_{kind}": (
-        "import os, struct\n"
-        f"head = {header!r}\n"
-        "frame = struct.pack('>QQ', len(head), 0) + head\n"
-        "for fd in range(3, 64):\n    try:\n        os.write(fd, frame)\n    except OSError:\n        pass\n"
-        "os._exit(0)", f"returned something the grader could not read: {said}")
-       for kind, header, said in [
-           ("nested_deeply", b'{"ok": false, "error": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
-            "reply header is JSON nested too deeply to read"),
-           ("line_a_string", b'{"ok": false, "error": {"type": "E", "message": "m", "where": '
-                             b'{"file": "f.py", "line": "7", "code": "", "function": "f"}}}',
-            "reply header field 'error.where.line' is str, not int"),
-           ("no_ok", b'{"banned": []}', "reply header has no 'ok' field"),
-           ("banned_a_number", b'{"ok": true, "banned": 5}', "reply header field 'banned' is int, not list"),
-           ("error_a_list", b'{"ok": false, "error": ["x"]}', "reply header field 'error' is list, not dict"),
-       ]},
-}
-
-
 @pytest.mark.parametrize("kind", sorted(CALL_HOSTILITY))
 def test_a_function_that_crashes_or_exits_fails_alone(rnn, tmp_path, notes, kind):
     """rnn_backward exits, is killed, crashes, scribbles on the reply pipe or sends a forged reply
@@ -341,15 +243,6 @@ def test_a_function_that_crashes_or_exits_fails_alone(rnn, tmp_path, notes, kind
 
 # --- one hostile function: never returns ---------------------------------------------------------------
 
-HANGS = {
-    "busy_loop": "while True:\n    pass",
-    "sleep": "import time\ntime.sleep(10_000)",  # uses no CPU: only the deadline stops it
-    "swallows_everything": ("import time\nwhile True:\n    try:\n        time.sleep(10_000)\n"
-                            "    except BaseException:\n        pass"),
-    "stops_itself": "import os, signal\nos.kill(os.getpid(), signal.SIGSTOP)",
-}
-
-
 @pytest.mark.parametrize("kind", sorted(HANGS))
 def test_a_function_that_never_returns_times_out_and_is_killed(rnn, edited, tmp_path, notes, kind):
     """rnn_backward loops, sleeps (using no CPU time), catches every exception in its loop, or
@@ -358,7 +251,7 @@ def test_a_function_that_never_returns_times_out_and_is_killed(rnn, edited, tmp_
     timeout = 1.0
     gradients = pick(rnn.spec, TARGET, kinds=("gradients",))
     bundle = edited(timeouts={i: timeout for i in gradients})
-    files = submission(tmp_path, wrap(TARGET, "_record('spawned', [_hostile_os.getpid()])\n" + HANGS[kind]))
+    files = hanging(tmp_path, kind)
     ids = pick(rnn.spec, CONTROL) | gradients
     report = grade(bundle, files, ids)
     check_score(report, gradients)
@@ -374,8 +267,7 @@ def test_a_function_that_never_returns_times_out_and_is_killed(rnn, edited, tmp_
 def test_a_memory_bomb_fails_with_a_memory_error(rnn, tmp_path, notes):
     """rnn_backward asks for twice the memory limit (zeroed pages, so without the limit it would
     succeed without touching the machine's memory): a MemoryError, reported as such."""
-    limit_mb = next(t for t in rnn.spec.tests if t.graded == TARGET).limits.memory_mb
-    files = submission(tmp_path, wrap(TARGET, f"import numpy as np\nbomb = np.zeros({2 * limit_mb} * 2**20, np.uint8)"))
+    files = memory_bomb(tmp_path, rnn.spec)
     report = grade(rnn, files, pick(rnn.spec, CONTROL, TARGET))
     hostile = pick(rnn.spec, TARGET)
     check_score(report, hostile)
@@ -386,7 +278,7 @@ def test_a_memory_bomb_fails_with_a_memory_error(rnn, tmp_path, notes):
 def test_processes_a_function_starts_are_gone_after_grading(rnn, tmp_path, notes):
     """rnn_backward (otherwise correct) starts a child, a child in its own session, a
     double-forked daemon and plain forks, every call: full marks, and none of them survives."""
-    files = submission(tmp_path, snippet("spawn_processes") + wrap(TARGET, "_spawn_everything()"))
+    files = spawning(tmp_path)
     report = grade(rnn, files, pick(rnn.spec, CONTROL, TARGET))
     check_score(report, set())
     pids = notes.pids()
@@ -429,8 +321,7 @@ def test_the_number_of_processes_is_bounded_as_root(rnn, tmp_path, notes):
 def test_printing_20_megabytes_changes_nothing_but_a_truncation_note(rnn, tmp_path, notes):
     """rnn_backward (otherwise correct) prints 20 MB to stdout and to stderr on every call: full
     marks, and what is kept of the output is small and says how much was cut."""
-    hostile = "import sys\nprint('A' * 20_000_000)\nsys.stderr.write('B' * 20_000_000)"
-    files = submission(tmp_path, wrap(TARGET, hostile))
+    files = submission(tmp_path, wrap(TARGET, PRINT_20MB))
     report = grade(rnn, files, pick(rnn.spec, CONTROL, TARGET))
     check_score(report, set())
     for r in report.results:
@@ -442,25 +333,6 @@ def test_printing_20_megabytes_changes_nothing_but_a_truncation_note(rnn, tmp_pa
 
 # --- one hostile function: what it returns --------------------------------------------------------------
 
-RETURNS = {
-    "lists": ("tuple(g.tolist() for g in _reference_rnn_backward(*args, **kwargs))",
-              "'x' is a list, expected an array"),
-    "object_arrays": ("tuple(g.astype(object) for g in _reference_rnn_backward(*args, **kwargs))",
-                      "'x' has dtype object"),
-    "ndarray_subclass": ("tuple(g.view(type('Liar', (np.ndarray,), {'__eq__': lambda s, o: True})) "
-                         "for g in _reference_rnn_backward(*args, **kwargs))",
-                         "'x' is a Liar (a subclass of numpy.ndarray)"),
-    "giant_array": ("(np.zeros(10_000_000),) + _reference_rnn_backward(*args, **kwargs)[1:]",
-                    "returned something the grader could not read: reply of"),
-    "nan": ("tuple(np.full_like(g, np.nan) for g in _reference_rnn_backward(*args, **kwargs))",
-            "contains NaN at [0, 0]"),
-    "one_nan": ("tuple(np.where(np.arange(g.size).reshape(g.shape) == g.size - 1, np.nan, g) "
-                "for g in _reference_rnn_backward(*args, **kwargs))", "contains NaN"),
-    "inf": ("tuple(np.full_like(g, np.inf) for g in _reference_rnn_backward(*args, **kwargs))",
-            "contains inf at [0, 0]"),
-}
-
-
 @pytest.mark.parametrize("kind", sorted(RETURNS))
 def test_a_function_returning_unusable_values_fails_with_a_named_reason(rnn, tmp_path, notes, kind):
     """rnn_backward returns the right numbers in the wrong container (a list, an object array, a
@@ -468,8 +340,7 @@ def test_a_function_returning_unusable_values_fails_with_a_named_reason(rnn, tmp
     fails with a message naming the problem, and so does the check of its inputs (which counts
     only once the results are right); the honest function keeps its points."""
     expr, message = RETURNS[kind]
-    files = submission(tmp_path, f"\n_reference_rnn_backward = rnn_backward\n\n\n"
-                                 f"def rnn_backward(*args, **kwargs):\n    return {expr}\n")
+    files = submission(tmp_path, returning(expr))
     report = grade(rnn, files, pick(rnn.spec, CONTROL, TARGET))
     gradients = pick(rnn.spec, TARGET, kinds=("gradients",))
     check_score(report, gradients | pick(rnn.spec, TARGET, kinds=("unchanged",)))
@@ -483,9 +354,7 @@ def test_monkeypatching_numpy_builtins_and_the_grader_inside_the_child_changes_n
     """rnn_layers.py makes np.allclose, np.testing, ndarray methods, builtins and the grader's own
     compare/check/result code (as loaded in the child) say 'equal', and rnn_backward returns
     wrong gradients: they still fail; everything else still passes."""
-    wrong = "\n_reference_rnn_backward = rnn_backward\n\n\ndef rnn_backward(*args, **kwargs):\n" \
-            "    return tuple(1.5 * g for g in _reference_rnn_backward(*args, **kwargs))\n"
-    files = submission(tmp_path, snippet("patch_everything") + wrong)
+    files = patching_everything(tmp_path)
     report = grade(rnn, files, pick(rnn.spec, CONTROL, TARGET))
     gradients = pick(rnn.spec, TARGET, kinds=("gradients",))
     check_score(report, gradients | pick(rnn.spec, TARGET, kinds=("unchanged",)))
@@ -495,22 +364,11 @@ def test_monkeypatching_numpy_builtins_and_the_grader_inside_the_child_changes_n
     assert "autograder.grading.compare.compare" in patched[0] or "unreachable:autograder.grading.compare" in patched[0]
 
 
-def training_test(spec) -> set:
-    """The id of the captioning training test (the one whose output is a trajectory)."""
-    ids = {t.id for t in spec.tests if t.trajectory}
-    assert len(ids) == 1
-    return ids
-
-
 def test_patching_the_probes_in_the_child_earns_no_points(rnn, tmp_path, notes):
     """rnn_backward and CaptioningRNN.loss are not implemented (they raise NotImplementedError);
     rnn_layers.py replaces the probes that run next to it, so that the 'unchanged' probe never
     calls rnn_backward and the 'memorises' probe reports a loss that fell. Not one point."""
-    stub = ("\n\ndef rnn_backward(dh, cache):\n    raise NotImplementedError\n\n\n"
-            "def _stub_loss(self, features, captions):\n    raise NotImplementedError\n")
-    files = submission(tmp_path, snippet("probe_forgery") + stub)
-    stub_captioning = "\n\nfrom rnn_layers import _stub_loss\nCaptioningRNN.loss = _stub_loss\n"
-    (tmp_path / "captioning_rnn.py").write_text((SOLUTION / "captioning_rnn.py").read_text() + stub_captioning)
+    files = forging_probes(tmp_path)
     ids = pick(rnn.spec, TARGET) | training_test(rnn.spec)
     assert len(ids) == 3
     report = grade(rnn, files, ids)
@@ -525,8 +383,7 @@ def test_a_captioning_model_with_zero_gradients_cannot_earn_the_training_points(
     then a loss that falls to nothing. Step 1 matches the reference either way, and the training
     test fails at step 2, where the first update shows (a check of the first loss and a bound on the
     last would have passed the forged run); its gradient tests fail too, and nothing else."""
-    files = submission(tmp_path, f"\n_FORGE_TRAJECTORY = {forge}\n" + snippet("zero_gradients"),
-                       fname="captioning_rnn.py")
+    files = zero_gradients(tmp_path, forge)
     training = training_test(rnn.spec)
     gradients = pick(rnn.spec, "CaptioningRNN", kinds=("gradients",))
     ids = training | gradients | pick(rnn.spec, "CaptioningRNN", kinds=("outputs",))
@@ -541,7 +398,7 @@ def test_reference_values_are_not_in_the_memory_a_child_inherits(rnn, tmp_path, 
     """rnn_forward implements nothing: it searches the memory it inherited from the grader (by
     fork) for the reference output of the case it is given. It must find nothing to return."""
     ids = pick(rnn.spec, "rnn_step_forward", CONTROL)  # the first test loads the reference data
-    files = submission(tmp_path, snippet("steal_reference"))
+    files = stealing_reference(tmp_path)
     report = grade(rnn, files, ids)
     check_score(report, pick(rnn.spec, CONTROL))
     assert notes("stolen") and not any(notes("stolen")), "the child found reference outputs in its memory"

@@ -19,6 +19,7 @@ from autograder.grading.diagnosis import diagnose
 from autograder.grading.grade import prepare_workdir, preload
 from autograder.sandbox.parent import Child, ChildJob
 from autograder.spec.bundle import GRADESCOPE_ONLY, Bundle, input_key, key_case, mutant_key, output_key
+from autograder.spec.declared import check_inputs, for_test
 
 __all__ = ["stage_bundle", "derive_public_bundle"]
 
@@ -31,6 +32,8 @@ def _bundle_spec_dict(spec, visibilities) -> dict:
         for vis in ("public", "hidden"):
             if vis not in visibilities:
                 cs.pop(vis, None)
+                if vis == "hidden":
+                    cs.pop("edges", None)  # they would add hidden cases again
     tests = []
     for test, raw_test in zip(spec.tests, raw["tests"]):
         if "hidden" in visibilities or test.visibility == "public":
@@ -50,7 +53,8 @@ def _record(bundle_dir: Path, spec, inputs: dict, files: dict, visibilities, tes
     out = {}
     try:
         for test in spec.tests if tests is None else tests:
-            job = ChildJob(str(workdir), str(probes_path), (test.module,), test.limits, test.timeout * 5, test.banned)
+            job = ChildJob(str(workdir), str(probes_path), (test.module,), test.limits, test.timeout * 5, test.banned,
+                           declared=for_test(spec, test))
             child = Child(job)
             try:
                 for case in spec.casesets[test.cases].select(visibilities):
@@ -129,6 +133,7 @@ def stage_bundle(repo, name: str, dest: Path, visibilities=("public", "hidden"))
             shutil.copyfile(adir / f, dest / "support" / f)
     cases_module = load_module_from(adir / "cases.py", f"_autograder_cases_{name}")
     inputs = build_inputs(spec, cases_module, str(adir / "cases.py"), visibilities)
+    check_inputs(spec, inputs)
     preload(spec)
     solution = {f: repo.solution_dir(name) / f for f in spec.files}
     expected = _record(dest, spec, inputs, solution, visibilities)
@@ -149,6 +154,7 @@ def derive_public_bundle(full: Bundle, dest: Path) -> Bundle:
     data = json.loads((full.root / "assignment.json").read_text())
     for cs in data["cases"].values():
         cs.pop("hidden", None)
+        cs.pop("edges", None)  # they would add hidden cases again
     data["tests"] = [t for t, test in zip(data["tests"], full.spec.tests) if test.visibility == "public"]
     (dest / "assignment.json").write_text(json.dumps(data, indent=1) + "\n")
     # What the self-check cannot run, by title and points, for its summary (no data, no cases).

@@ -1,6 +1,6 @@
 """Exceptions the engine raises for problems a person has to fix."""
 
-__all__ = ["AutograderError", "SpecError", "MarkerError", "SubmissionError", "BuildError"]
+__all__ = ["AutograderError", "SpecError", "MarkerError", "SubmissionError", "BuildError", "ContractError"]
 
 
 class AutograderError(Exception):
@@ -21,3 +21,9 @@ class SubmissionError(AutograderError):
 
 class BuildError(AutograderError):
     """A build was refused (the reference or the starter did not grade as required)."""
+
+
+class ContractError(Exception):
+    """Raised by a probe (in the sandboxed child) when the student's code breaks the contract in a
+    way the probe can name (a missing parameter, a wrong attribute): its message is shown to the
+    student as it is. Not an AutograderError: it describes the submission, not the course's files."""

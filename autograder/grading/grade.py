@@ -23,6 +23,7 @@ from autograder.grading.patterns import diagnose_patterns
 from autograder.grading.results import ADVISORY_NOTE, Report, TestResult
 from autograder.sandbox.parent import Child, ChildJob, reap_pending, warm
 from autograder.sandbox.template import sync
+from autograder.spec.declared import for_test
 
 __all__ = ["grade_files", "grade_path", "preload", "prepare_workdir", "GradeState"]
 
@@ -109,7 +110,8 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
     deadline = min(start + test.timeout, budget_deadline)
     job = ChildJob(workdir=workdir, probes_path=str(bundle.probes_path), modules=(test.module,),
                    limits=test.limits, timeout=test.timeout, banned=test.banned, user=user,
-                   refuse=tuple(state.hung))
+                   refuse=tuple(state.hung),
+                   declared=for_test(spec, test))
     child = Child(job)
     if state.waiting is not None:
         child.on_wait = lambda: state.waiting(test, time.monotonic() - start)

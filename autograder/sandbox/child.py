@@ -12,10 +12,13 @@ import random
 import sys
 import traceback
 import types
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
+from autograder.core.errors import ContractError
+from autograder.kit.arrays import NotArray, to_array
+from autograder.sandbox import declared as declared_probes
 from autograder.sandbox import harden
 from autograder.sandbox import stack as stacks
 from autograder.sandbox import tmpdirs
@@ -43,32 +46,15 @@ class ChildJob:
     env: dict | None = None
     as_root: bool = False
     tmpdir: str | None = None
+    declared: dict = field(default_factory=dict)  # probe name -> declaration (declared.py), run instead of probes.py
 
 
-class ContractError(Exception):
-    """Raised by a probe when the student's code breaks the contract in a way the probe can name
-    (a missing parameter, a wrong attribute): its message is shown to the student as it is."""
-
-
-class NotPlain(TypeError):
-    """A probe output that is not a plain numeric array."""
+NotPlain = NotArray  # a probe output that is not a plain numeric array
 
 
 def to_plain(name: str, value) -> np.ndarray:
     """Accept numpy arrays, numpy/python scalars and torch tensors; refuse the rest by name."""
-    if type(value) is np.ndarray:
-        arr = value
-    elif isinstance(value, (bool, int, float, np.generic)) and not isinstance(value, (str, bytes)):
-        arr = np.asarray(value)
-    elif type(value).__module__.startswith("torch") and type(value).__name__ in ("Tensor", "Parameter"):
-        arr = value.detach().cpu().resolve_conj().resolve_neg().numpy()
-    elif isinstance(value, np.ndarray):
-        raise NotPlain(f"'{name}' is a {type(value).__name__} (a subclass of numpy.ndarray); return a plain numpy array")
-    else:
-        raise NotPlain(f"'{name}' is a {type(value).__name__}, expected an array")
-    if arr.dtype.hasobject or arr.dtype.kind not in "biuf":
-        raise NotPlain(f"'{name}' has dtype {arr.dtype}; expected numbers (bool, int or float)")
-    return arr
+    return to_array(value, name)
 
 
 _PROBES_CODE: dict = {}
@@ -219,6 +205,8 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
     banned_used: list[str] = []
     harden.install_bans(plan, banned_used)
 
+    # Declared probes are made before the student's modules are imported (which could patch the maker).
+    made = {name: declared_probes.make_probe(decl) for name, decl in job.declared.items()}
     stacks.report_when_stopped(rep_fd, job.workdir, pack)  # where the code runs, if it hits its time limit
     stacks.refuse_imports(job.refuse)
     modules, import_error = {}, None
@@ -243,7 +231,10 @@ def _serve(job, req_fd: int, rep_fd: int) -> int:
             _send(rep_fd, {"ok": False, "error": import_error, "banned": banned_used})
             continue
         module = modules[meta["module"]]
-        probe = getattr(probes, meta["probe"], None)
+        if meta["probe"] in made:
+            probe = made[meta["probe"]]
+        else:
+            probe = getattr(probes, meta["probe"], None)
         if probe is None:
             _send(rep_fd, {"ok": False, "error": {"type": "GraderError", "stage": "internal", "where": None,
                                                   "message": f"probes.py has no probe {meta['probe']!r}"}})

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from autograder.core.errors import SpecError
 from autograder.core.fields import NAME_RE, Fld, Reader, show
+from autograder.kit.cases import edge_cases
+from autograder.spec.declared import check_tests, read_probes
 from autograder.spec.kinds import KINDS, check_kind, kinds_with, spoken
 from autograder.spec.policy import Policy, read_policy
 from autograder.spec.schema import (CASESET_FIELDS, DEFAULT_FIELDS, FRAMEWORKS, LIMIT_FIELDS, SPEC_FIELDS,
@@ -90,6 +92,7 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
             r.fail(f"defaults.advisory_kinds[{i}]", f"'{kind}' is not one of: {', '.join(KINDS)}")
     policy = read_policy(r, top["policy"])
     modules = {f[:-3] for f in top["files"]}
+    declared = read_probes(r, top["probes"], top["framework"], solution_names)
 
     casesets = {}
     for cs_name, cs in top["cases"].items():
@@ -97,6 +100,10 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
         if not isinstance(cs_name, str) or not NAME_RE.match(cs_name):
             r.fail(path, "case set names must be Python names")
         cs = r.mapping(cs, CASESET_FIELDS, path)
+        try:
+            cs["hidden"] = cs["hidden"] + edge_cases(cs["public"], cs["hidden"], cs["edges"])
+        except (ValueError, TypeError, AttributeError) as e:
+            r.fail(f"{path}.edges", str(e))
         cases = []
         for vis in VISIBILITIES:
             seen = set()
@@ -157,10 +164,11 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
         if source.endswith((".yaml", ".yml")) and not cs.select(("hidden",)):
             r.fail(f"{path}.cases", f"case set '{cs.name}' has no hidden cases; grading needs cases students never saw")
         tests.append(test)
+    check_tests(r, declared, tests)
 
     return Spec(name=name, title=top["title"], framework=top["framework"], files=tuple(top["files"]),
                 support=tuple(top["support"]), budget=top["budget"], preload=tuple(top["preload"]), casesets=casesets,
-                defaults=defaults, tests=tuple(tests), policy=policy, local_checks=tuple(top["local_checks"]), source=source,
+                defaults=defaults, declared=declared, tests=tuple(tests), policy=policy, local_checks=tuple(top["local_checks"]), source=source,
                 raw=data)
 
 

@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 
 from autograder.core.errors import AutograderError, SpecError
+from autograder.core.fields import Reader
+from autograder.spec.declared import check_names_in_both, check_tests
 from autograder.spec.model import Spec, load_spec
 
 __all__ = ["Repo", "find_repo"]
@@ -21,6 +23,19 @@ def find_repo(start=None) -> "Repo":
             return Repo(folder)
     raise AutograderError(f"no course repository found at or above {here} (it needs assignments/ and "
                           "solutions/ folders); run this from the repository, or set AUTOGRADER_REPO")
+
+
+def _defined(path: Path) -> set:
+    """Top-level functions and assigned names of a probes.py (read, never imported); empty when there is none."""
+    if not path.is_file():
+        return set()
+    try:
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as e:
+        raise SpecError(f"{path}:{e.lineno}: does not parse: {e.msg}") from None
+    names = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    names |= {t.id for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    return names
 
 
 class Repo:
@@ -71,6 +86,10 @@ class Repo:
                 raise SpecError(f"{folder / 'assignment.yaml'}: support: {f} is not in assignments/{name}/")
             if f in spec.files:
                 raise SpecError(f"{folder / 'assignment.yaml'}: support: {f} is also a submitted file")
+        probes_py = _defined(folder / "probes.py")
+        reader = Reader(str(folder / "assignment.yaml"))
+        check_names_in_both(reader, spec.declared, probes_py)
+        check_tests(reader, spec.declared, spec.tests, probes_py)
         for f in spec.local_checks:
             if not (folder / f).is_file():
                 raise SpecError(f"{folder / 'assignment.yaml'}: local_checks: {f} is not in assignments/{name}/")

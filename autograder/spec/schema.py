@@ -55,6 +55,7 @@ CASESET_FIELDS = {
     "builder": Fld("name", REQUIRED, "function in the assignment's cases.py that builds one case"),
     "public": Fld("list", [], "cases shipped with the starter; each a mapping with `name` and builder arguments"),
     "hidden": Fld("list", [], "cases only in the grader zip"),
+    "edges": Fld("mapping", {}, "edge shapes added as hidden cases, e.g. {N: 1, T: 1} (see kit.cases.edge_cases)"),
 }
 
 
@@ -87,7 +88,8 @@ class Test:
     target: str = key("str", REQUIRED, "graded function or class as module.name, e.g. rnn_layers.rnn_forward")
     title: str = key("str", REQUIRED, "what the test checks; the reported name is '<name>: <title>'")
     kind: str = key("str", REQUIRED, spoken(KINDS), choices=KINDS)
-    probe: str = key("name", REQUIRED, "function in probes.py that calls the student's code on one case")
+    probe: str = key("name", REQUIRED, "probe calling the student's code on one case: declared under probes:, "
+                                       "else a function in probes.py")
     cases: str = key("name", REQUIRED, "the case set to run")
     points: float = key("number", None, "points (default: defaults.points)")
     visibility: str = key("str", None, "public or hidden (default: defaults.visibility)", choices=VISIBILITIES)
@@ -161,6 +163,8 @@ class Spec:
     defaults: dict = key("mapping", {}, "defaults for every test (see DEFAULT_FIELDS)")
     casesets: dict = key("mapping", REQUIRED, "named case sets: builder, public and hidden cases", name="cases")
     tests: tuple[Test, ...] = key("list", REQUIRED, "the graded tests, in the order they are reported")
+    declared: dict = key("mapping", {}, "declarative probes: name -> steps (see spec/declared.py)",
+                         name="probes")  # probe name -> declaration (spec/declared.py)
     policy: Policy = key("mapping", {}, "course policy: late penalty, visibility of hidden tests, daily limit "
                                         "(see policy.POLICY_FIELDS)", value=Policy())
     source: str = "assignment.yaml"
