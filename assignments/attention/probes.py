@@ -2,43 +2,36 @@
 
 Runs only inside the sandboxed child, next to the student's module. `probe(m, c, p)` gets the
 student's module `m`, the case's arrays `c` (numpy, writeable) and the case's parameters `p`.
-Arrays become tensors with torch.from_numpy, which shares memory, so a write into an input is
-visible to the `unchanged` check. Gradient probes backpropagate sum(output * d<output>) and
-return the gradient of every float input (or parameter), keyed by its name. Probes compute
-nothing the grader judges: every output is compared with the reference's, and what property
-tests derive from them (sums, permutations, searches) is done in verify.py.
+Arrays become tensors that share memory with them (kit.torch.tensor(share=True)), so a write
+into an input is visible to the `unchanged` check. Gradient probes backpropagate
+sum(output * d<output>) and return the gradient of every float input (or parameter), keyed by
+its name. Probes compute nothing the grader judges: every output is compared with the
+reference's, and what property tests derive from them (sums, permutations, searches) is done in
+the grader (kit judges, verify.py).
 """
 
 import numpy as np
 import torch
 
-from autograder.sandbox.child import ContractError
+from autograder.kit import ContractError
+from autograder.kit.torch import grads_of, leaf, scalar_backward, tensor
 
 SEQ2SEQ_PARAMS = ("src_embed", "tgt_embed", "enc_Wx", "enc_Wh", "enc_b", "dec_Wx", "dec_Wh",
                   "dec_Wattn", "dec_b", "attn_Wq", "attn_Wk", "attn_v", "out_W", "out_b")
 
 
 def _t(a):
-    return torch.from_numpy(a)
+    return tensor(a, share=True)
 
 
 def _leaves(c, names):
-    return {n: _t(c[n]).requires_grad_(True) for n in names}
+    return {n: leaf(c[n], share=True) for n in names}
 
 
 def _backward(pairs, leaves):
-    """Backward of sum(out * dout) over (out, dout) pairs; the gradient of every leaf.
-
-    One scalar backward (not out.backward(dout)) keeps torch from importing modules lazily."""
-    if not torch.is_tensor(pairs[0][0]):
-        raise TypeError(f"expected torch tensors as outputs, got {type(pairs[0][0]).__name__}")
-    total = 0
-    for out, dout in pairs:
-        if tuple(out.shape) != dout.shape:
-            raise ValueError(f"an output has shape {tuple(out.shape)}, expected {dout.shape}")
-        total = total + (out * _t(dout)).sum()
-    total.backward()
-    return {n: (x.grad if x.grad is not None else torch.zeros_like(x)) for n, x in leaves.items()}
+    """Backward of sum(out * dout) over (out, dout) pairs; the gradient of every leaf."""
+    scalar_backward(pairs)
+    return grads_of(leaves)
 
 
 def _opt(c, name):

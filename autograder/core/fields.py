@@ -32,7 +32,7 @@ NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 class Fld:
     """One key of a mapping in the spec: its type, default and meaning."""
 
-    kind: str  # str, int, number, bool, name, names, files, mapping, list
+    kind: str  # str, int, number, bool, name, names, files, mapping, list, judge
     default: Any = REQUIRED
     help: str = ""
     choices: tuple = ()
@@ -143,6 +143,12 @@ class Reader:
             if len(set(v)) != len(v):
                 self.fail(path, "lists the same entry twice")
             return list(v)
+        if kind == "judge":  # a function name, or {kit: NAME, setting: value, ...}
+            if isinstance(v, dict):
+                if not isinstance(v.get("kit"), str) or not NAME_RE.match(v["kit"]):
+                    self.fail(path, f"a standard judge is written {{kit: NAME, setting: value}}; got {show(v)}")
+                return dict(v)
+            return self.value(v, Fld("name", fld.default, fld.help), path)
         if kind == "mapping":
             if not isinstance(v, dict):
                 self.fail(path, f"expected a mapping, got {show(v)}")

@@ -9,7 +9,8 @@ the grader, on plain arrays.
              bit-for-bit what was sent, and every `X.before` output equals its `X.after` (for
              caches and other state the probe snapshots);
 - property:  the outputs named in `outputs:` match the reference, every other output has the
-             reference's name and shape, then a function of the assignment's verify.py judges them
+             reference's name and shape, then a judge (a function of the assignment's verify.py, or a
+             standard judge of autograder.kit.judges) judges them
              (weights sum to 1, permuted inputs give permuted outputs, ...).
 
 The scoring rule: a case passes only on outputs that match reference values computed at build
@@ -27,6 +28,7 @@ import numpy as np
 from autograder.grading.compare import compare, compare_trajectory, same_bits
 from autograder.grading.failures import Failure, describe_failure, reply_failure
 from autograder.grading.gradcheck import ForwardFailed, GradChecker
+from autograder.kit.judges import resolve
 from autograder.spec.kinds import CHECK_KINDS, GRADIENTS, OUTPUTS, PROPERTY, UNCHANGED
 
 __all__ = ["run_check", "describe_failure", "CaseContext", "diagnosable", "compared", "case_failure", "BATCH_BYTES",
@@ -235,10 +237,13 @@ def check_property(ctx: CaseContext) -> str | None:
         if got.shape != exp.shape:
             ctx.kind = "shape"
             return f"'{name}' has shape {got.shape}, expected {exp.shape}"
+    params = dict(ctx.case.params)
+    if isinstance(test.verify, dict):  # a standard judge of the kit, with the test's settings
+        settings = {k: v for k, v in test.verify.items() if k != "kit"}
+        return resolve(test.verify["kit"])(ctx.inputs, reply.outputs, params, **settings)
     judge = getattr(ctx.verify_module, test.verify, None)
     if judge is None:
         raise LookupError(f"verify function {test.verify} is missing")
-    params = dict(ctx.case.params)
     return judge(ctx.inputs, reply.outputs, params)
 
 

@@ -23,8 +23,19 @@ Probes (probes.py, run in the sandboxed child next to the student's module)
                                         one numpy Adam update, for training checks
     ContractError                       raise it with a message the student sees as it is
 
-Judges (verify.py, run in the grader on plain arrays) and torch helpers (tensors, strict weight
-loading, pinned dropout, scalar backward) are in kit.judges and kit.torch.
+Torch probes (kit.torch, imported by itself: `from autograder.kit.torch import ...`; it imports torch)
+    tensor(a, share=False), leaf(a)     case arrays as tensors (copies unless shared), leaves needing grad
+    load_strict(module, arrays)         weights by name from `param.` arrays, float64, eval mode
+    scalar_backward(out, dout)          backward of sum(out * dout) (or of a list of such pairs)
+    grads_of(inputs, module)            gradients by name, zeros where none reached
+    FixedDrop, fix_dropout(module, seed, names)
+                                        dropout with pinned masks, the same for student and reference
+    Adam (kit.optim)                    torch.optim.Adam's update, written out (no compiler import)
+
+Judges (kit.judges; property tests, run in the grader on plain arrays)
+    verify: {kit: NAME, setting: value} in assignment.yaml uses one without Python: distribution,
+    masked_zero, permutation, causal, loss_below, frequencies, finite. verify.py's own judges can
+    use first_mismatch, first_nonfinite and index_text.
 """
 
 from autograder.core.errors import ContractError

@@ -15,6 +15,7 @@ from pathlib import Path
 from autograder.core.errors import SpecError
 from autograder.core.fields import NAME_RE, Fld, Reader, show
 from autograder.kit.cases import edge_cases
+from autograder.kit.judges import check_args
 from autograder.spec.declared import check_tests, read_probes
 from autograder.spec.kinds import KINDS, check_kind, kinds_with, spoken
 from autograder.spec.policy import Policy, read_policy
@@ -61,6 +62,10 @@ def _kind_rules(r: Reader, t: dict, path: str) -> None:
         r.fail(f"{path}.verify", f"a {kind.name} test needs verify: the function in verify.py that judges it")
     if t["verify"] and not kind.takes_verify:
         r.fail(f"{path}.verify", f"only tests of kind {only('takes_verify')} take verify")
+    if isinstance(t["verify"], dict):
+        problem = check_args(t["verify"]["kit"], {k: v for k, v in t["verify"].items() if k != "kit"})
+        if problem:
+            r.fail(f"{path}.verify", problem)
     if kind.outputs_required and not t["outputs"]:
         article = "an" if kind.name[0] in "aeiou" else "a"
         r.fail(f"{path}.outputs", f"{article} {kind.name} test earns points only from outputs that match the "

@@ -105,8 +105,9 @@ class Test:
     forward: str | None = key("name", None, "gradients: probe giving the outputs of the student's forward pass")
     upstream: dict = key("mapping", {}, "gradients: output name -> case input holding its upstream gradient "
                                         "(null: 1)")
-    verify: str | None = key("name", None, "property: function in verify.py judging the outputs (runs in the "
-                                           "grader)")
+    verify: str | dict | None = key("judge", None, "property: the judge of the outputs (runs in the grader): a "
+                                                  "function in verify.py, or {kit: NAME, setting: value} for a "
+                                                  "judge of autograder.kit.judges")  # or {kit: NAME, ...settings}
     banned: tuple[str, ...] = key("names", None, "dotted names of callables this test's calls may not use "
                                                  "(adds to defaults)", value=())
     limits: Limits = key("mapping", {}, "resource limits for this test (override defaults.limits)", value=Limits())
