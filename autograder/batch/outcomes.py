@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.batch.inputs import Member
-from autograder.grading.failures import FAILURE_KIND, failure_kinds_with
+from autograder.grading.failures import FAILURE_KIND, Failure, failure_kinds_with  # Failure: the record results hold
 
 __all__ = ["Failure", "Diagnosis", "TestOutcome", "Outcome", "read", "load", "reason", "limits",
            "KIND_LABELS", "LIMIT_KINDS"]
@@ -38,22 +38,6 @@ def _number(value) -> float:
 
 def _mapping(value) -> dict:
     return value if isinstance(value, dict) else {}
-
-
-@dataclass(frozen=True)
-class Failure:
-    kind: str = "other"
-    type: str = ""  # the exception type, for exception, import and not_implemented failures
-    function: str = ""  # the function blamed (by dependency, maybe not the test's own)
-    case: str = ""
-    case_visibility: str = ""  # "public", "hidden" or ""
-
-    @property
-    def label(self) -> str:
-        """'exception (TypeError)', 'wrong shape', ..."""
-        words = KIND_LABELS.get(self.kind, self.kind)
-        shows_type = self.kind in FAILURE_KIND and FAILURE_KIND[self.kind].shows_type
-        return f"{words}: {self.type}" if self.type and shows_type else words
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,14 @@ class Failure:
     case: str = ""
     case_visibility: str = ""
 
+    @property
+    def label(self) -> str:
+        """How it reads in a table: 'wrong shape', 'exception: TypeError'; an unknown kind (from an
+        older results file) as itself."""
+        known = FAILURE_KIND.get(self.kind)
+        words = known.label if known else self.kind
+        return f"{words}: {self.type}" if self.type and known and known.shows_type else words
+
     def to_dict(self) -> dict:
         return {"kind": self.kind, "type": self.type, "function": self.function, "case": self.case,
                 "case_visibility": self.case_visibility}
