@@ -91,3 +91,21 @@ def test_failure_kinds_are_declared_once_with_their_labels():
     assert Read("exception", "TypeError").label == "exception: TypeError"
     assert Read("mismatch", "TypeError").label == "wrong values"
     assert Read("made_up").label == "made_up"  # a kind this engine does not know reads as itself
+
+
+def test_become_subreaper_asks_again_only_when_told_the_answer_is_stale(monkeypatch):
+    from autograder.sandbox import reaper
+
+    asked = []
+
+    class Libc:
+        def prctl(self, *args):
+            asked.append(args)
+            return 0
+
+    monkeypatch.setattr(reaper.ctypes, "CDLL", lambda *a, **k: Libc())
+    monkeypatch.setattr(reaper, "_state", {"subreaper": None})
+    assert reaper.become_subreaper() and reaper.become_subreaper()
+    assert len(asked) == 1  # cached
+    assert reaper.become_subreaper(fresh=True)
+    assert len(asked) == 2  # after a fork the kernel's flag must be set again
