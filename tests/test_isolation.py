@@ -26,7 +26,8 @@ from autograder.grading.results import MAX_TEST_OUTPUT
 from autograder.spec.model import Limits
 
 from conftest import ROOT, shared_tmp
-from test_hostile import (CONTROL, SOLUTION, Notes, check_score, grade, gradescope_root, needs_root,  # noqa: F401
+from hostile_submissions import SOLUTION
+from test_hostile import (CONTROL, Notes, check_score, grade, gradescope_root, needs_root,  # noqa: F401
                           notes, pick, rnn, run_gradescope, snippet, submission)
 
 MASK = bytes.fromhex("693ce1963c5ac3a5")  # as in fixtures/hostile/scan_memory.py
