@@ -6,9 +6,11 @@ steps, each one line of Python read with `ast`, never evaluated:
     TARGETS = CALL        or        CALL
 
 CALL is `fn(arg, ..., kw=arg)` or `obj.method(...)`; `fn` is a name bound by an earlier step (a
-module called: `out = _m(x)`), a helper of HELPERS, or a name of the student's module. An argument is a name or a literal (number, string, None, True/False, or a list
-of those). Names resolve to, in order: targets of earlier steps, the case's arrays, the case's
-parameters (and, for `obj` only, the student's module). TARGETS is a name or a tuple of names;
+module called: `out = _m(x)`), a helper of HELPERS, or a name of the student's module. An
+argument is a name or a literal (number, string, None, True/False, or a list of those). Names
+resolve to, in order: targets of earlier steps, the case's arrays, the case's parameters (and,
+for `obj` only, the student's module); a name listed in `optional` that the case's
+arrays lack is None, even when a parameter has that name. TARGETS is a name or a tuple of names;
 `_` discards a value, names starting with `_` stay in the child, every other target is an output.
 
 `parse_step` is shared by the build-time check and the child; `make_probe` turns a normalised
@@ -183,12 +185,12 @@ def make_probe(decl: dict):
                 return env[name]
             if name in case:
                 return case[name]
+            if name in optional:  # a case array this case lacks, even where a parameter has its name
+                return None
             if name in params:
                 return params[name]
             if allow_module and hasattr(module, name):
                 return getattr(module, name)
-            if name in optional:
-                return None
             raise ContractError(f"the declared probe needs '{name}', which this case does not have")
 
         def value(arg):

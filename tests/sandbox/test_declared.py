@@ -75,7 +75,10 @@ def test_a_name_no_case_has_is_a_contract_error_unless_optional():
     with pytest.raises(ContractError, match="needs 'mask'"):
         probe(student(f=lambda x, mask: x), {"x": np.zeros(1)}, {})
     probe = make_probe(decl("y = f(x, mask)", optional=["mask"]))
-    assert probe(student(f=lambda x, mask: x + (mask is None)), {"x": np.zeros(1)}, {})["y"] == 1
+    f = student(f=lambda x, mask: x + (mask is None))
+    assert probe(f, {"x": np.zeros(1)}, {})["y"] == 1
+    assert probe(f, {"x": np.zeros(1)}, {"mask": "a parameter"})["y"] == 1  # an optional array is never a parameter
+    assert probe(f, {"x": np.zeros(1), "mask": np.ones(1)}, {})["y"] == 0
 
 
 def test_watch_reports_the_cache_before_and_after_the_last_step():
