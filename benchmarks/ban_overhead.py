@@ -6,7 +6,7 @@ One Adam step (forward, cross-entropy, backward) of the transformer reference's 
 (vocabulary 50, E=32, 4 heads, 2 layers, batch 8 x 32 tokens, one thread), timed four ways,
 alternating within each round so that the ratios hold on a busy machine:
   none      no ban installed (in a forked process, as `bans`)
-  bans      the transformer spec's bans installed as a child installs them (autograder/bans.py:
+  bans      the transformer spec's bans installed as a child installs them (autograder/sandbox/bans.py:
             refusing kernels for the banned operations only), in a forked process
   function  a pass-through torch.overrides.TorchFunctionMode (sees every torch call)
   dispatch  a pass-through TorchDispatchMode (sees every aten operation; importing it loads

@@ -101,6 +101,16 @@ def stealing_reference(folder: Path) -> dict:
     return submission(folder, snippet("steal_reference"))
 
 
+TRANSFORMER_FORGERY = FIXTURES / "forge_transformer_probes.py"
+
+
+def forging_transformer_probes(folder: Path, stub: str) -> dict:
+    """The transformer stub `stub` (its starter) plus code that rewrites five probes at import."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "transformer_layers.py").write_text(stub + "\n\n" + TRANSFORMER_FORGERY.read_text())
+    return {"transformer_layers.py": folder / "transformer_layers.py"}
+
+
 # --- choosing tests and editing the bundle ---------------------------------------------------------------
 
 def pick(spec, *graded, kinds=None) -> set:

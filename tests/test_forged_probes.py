@@ -20,8 +20,9 @@ import pytest
 from autograder.grading.grade import grade_files
 
 from conftest import ROOT
+from hostile_submissions import TRANSFORMER_FORGERY, forging_transformer_probes
 
-FIXTURE = ROOT / "tests" / "fixtures" / "hostile" / "forge_transformer_probes.py"
+FIXTURE = TRANSFORMER_FORGERY
 FORGED = ("sdpa", "mha_permuted", "lm_causal", "lm_length", "lm_train")
 
 pytestmark = pytest.mark.slow  # builds the transformer bundle
@@ -72,9 +73,8 @@ def test_an_empty_stub_that_forges_five_probes_scores_zero(repo, transformer, tm
     """transformer_layers.py is the untouched stub plus the forging code: every test is reported,
     the total is 0, and each forged test says which output differs from the reference."""
     stub = (ROOT / "starter" / "transformer" / "transformer_layers.py").read_text()
-    (tmp_path / "transformer_layers.py").write_text(stub + "\n\n" + FIXTURE.read_text())
     logs = []
-    report = grade_files(transformer, {"transformer_layers.py": tmp_path / "transformer_layers.py"}, log=logs.append)
+    report = grade_files(transformer, forging_transformer_probes(tmp_path, stub), log=logs.append)
     assert logs == []
     assert [r.test.id for r in report.results] == [t.id for t in transformer.spec.tests]
     assert transformer.spec.max_score == 47

@@ -15,56 +15,26 @@ from pathlib import Path
 
 import numpy as np
 
+from autograder.kit import mask as _mask
+from autograder.kit import normal as _w
+from autograder.kit import permutation
+
 HERE = Path(__file__).resolve().parent
 PAD_ID, SOS_ID, EOS_ID = 0, 1, 2
 
 
-def _w(rng, *shape, scale=1.0):
-    return scale * rng.standard_normal(shape)
-
-
-def _mask(rng, N, L, mask):
-    """(N, L) bool. random: about half open, one open in every row and (L >= 2) one blocked;
-    single: exactly one open position per row; prefix: right-padded lengths 1..L."""
-    if mask == "single":
-        out = np.zeros((N, L), dtype=bool)
-        out[np.arange(N), rng.integers(0, L, size=N)] = True
-        return out
-    if mask == "prefix":
-        lengths = rng.integers(1, L + 1, size=N)
-        lengths[0] = L
-        return np.arange(L)[None, :] < lengths[:, None]
-    if mask != "random":
-        raise ValueError(f"unknown mask kind {mask!r}")
-    out = rng.random((N, L)) < 0.5
-    out[np.arange(N), rng.integers(0, L, size=N)] = True
-    if L >= 2:
-        for i in range(N):
-            open_ = np.flatnonzero(out[i])
-            if len(open_) == L:
-                out[i, rng.choice(open_)] = False
-    return out
-
-
 def _permuted(rng, L, **arrays):
-    """A permutation of L positions (not the identity when L >= 2) and the arrays permuted by it
-    along axis 1: X -> X_perm with X_perm[:, j] = X[:, perm[j]]."""
-    perm = rng.permutation(L)
-    while L >= 2 and np.all(perm == np.arange(L)):
-        perm = rng.permutation(L)
-    out = {"perm": perm.astype(np.int64)}
-    for name, x in arrays.items():
-        out[f"{name}_perm"] = np.ascontiguousarray(x[:, perm])
-    return out
+    """A permutation of L positions (kit.permutation: not the identity when L >= 2) and the arrays
+    permuted by it along axis 1: X -> X_perm with X_perm[:, j] = X[:, perm[j]]."""
+    perm = permutation(rng, L)
+    return {"perm": perm, **{f"{name}_perm": np.ascontiguousarray(x[:, perm]) for name, x in arrays.items()}}
 
 
 def _with_mask_and_permutation(out, rng, N, L, mask):
     """`out` plus a mask of kind `mask` ('none': no mask) and a permutation of the keys (and mask)."""
-    if mask == "none":
-        out.update(_permuted(rng, L, keys=out["keys"]))
-    else:
+    if mask != "none":
         out["mask"] = _mask(rng, N, L, mask)
-        out.update(_permuted(rng, L, keys=out["keys"], mask=out["mask"]))
+    out.update(_permuted(rng, L, keys=out["keys"], **({"mask": out["mask"]} if mask != "none" else {})))
     return out
 
 
@@ -120,38 +90,37 @@ def attention_seq(rng, N, T, D, H, P):
 
 # --- Seq2Seq ---------------------------------------------------------------------------------
 
-def seq2seq_params(rng, kind, Vs, Vt, D, H, A, scale=1.0, dtype=np.float64):
-    """Every parameter by its state_dict name, drawn like the contract's initialisation
-    (`scale` widens the weights so that attention and softmax are far from uniform)."""
+def seq2seq_params(rng, kind, Vs, Vt, D, H, A, scale=1.0, fan=None, bias=None, v_factor=2.0):
+    """Every parameter by its state_dict name, drawn like the contract's initialisation: weights
+    N(0, fan(fan_in)^2) (default scale / sqrt(fan_in): `scale` widens them so that attention and
+    softmax are far from uniform), biases bias(n) (default N(0, (0.1 scale)^2)), forget gates + 1."""
+    fan = fan or (lambda n: scale / np.sqrt(n))
+    bias = bias or (lambda n: _w(rng, n, scale=0.1 * scale))
+
     def lstm_b():
-        b = _w(rng, 4 * H, scale=0.1 * scale)
+        b = bias(4 * H)
         b[H:2 * H] += 1.0
         return b
     p = {"src_embed": _w(rng, Vs, D), "tgt_embed": _w(rng, Vt, D),
-         "enc_Wx": _w(rng, D, 4 * H, scale=scale / np.sqrt(D)),
-         "enc_Wh": _w(rng, H, 4 * H, scale=scale / np.sqrt(H)), "enc_b": lstm_b(),
-         "dec_Wx": _w(rng, D, 4 * H, scale=scale / np.sqrt(D)),
-         "dec_Wh": _w(rng, H, 4 * H, scale=scale / np.sqrt(H)),
-         "dec_Wattn": _w(rng, H, 4 * H, scale=scale / np.sqrt(H)), "dec_b": lstm_b()}
+         "enc_Wx": _w(rng, D, 4 * H, scale=fan(D)), "enc_Wh": _w(rng, H, 4 * H, scale=fan(H)), "enc_b": lstm_b(),
+         "dec_Wx": _w(rng, D, 4 * H, scale=fan(D)), "dec_Wh": _w(rng, H, 4 * H, scale=fan(H)),
+         "dec_Wattn": _w(rng, H, 4 * H, scale=fan(H)), "dec_b": lstm_b()}
     if kind == "additive":
-        p["attn_Wq"] = _w(rng, H, A, scale=scale / np.sqrt(H))
-        p["attn_Wk"] = _w(rng, H, A, scale=scale / np.sqrt(H))
-        p["attn_v"] = _w(rng, A, scale=2.0 * scale / np.sqrt(A))
+        p["attn_Wq"], p["attn_Wk"] = _w(rng, H, A, scale=fan(H)), _w(rng, H, A, scale=fan(H))
+        p["attn_v"] = _w(rng, A, scale=v_factor * fan(A))
     elif kind != "dot":
         raise ValueError(f"unknown attention kind {kind!r}")
-    p["out_W"] = _w(rng, 2 * H, Vt, scale=scale / np.sqrt(2 * H))
-    p["out_b"] = _w(rng, Vt, scale=0.1 * scale)
-    return {k: v.astype(dtype) for k, v in p.items()}
+    p["out_W"] = _w(rng, 2 * H, Vt, scale=fan(2 * H))
+    p["out_b"] = bias(Vt)
+    return p
 
 
 def _sources(rng, N, S, Vs, lengths="random"):
     """(N, S) right-padded token ids (no PAD, SOS or EOS inside); row 0 has the full length S.
-    lengths: random (1..S), full, or one (a single real token per row)."""
+    lengths: random (1..S) or one (a single real token per row)."""
     if lengths == "random":
         n = rng.integers(1, S + 1, size=N)
         n[0] = S
-    elif lengths == "full":
-        n = np.full(N, S)
     elif lengths == "one":
         n = np.ones(N, dtype=np.int64)
     else:
@@ -184,20 +153,20 @@ def _eos_clock(p, H, eos_step, rate=0.3, weight=6.0):
     steps: hidden unit 0 of the decoder becomes a clock (input, forget and output gates held
     open, a constant candidate, no incoming weights), its cell state grows by about `rate` a
     step from the encoder's mean, and only the EOS logit reads it, crossing 0 near step
-    `eos_step` (a random model otherwise emits EOS at once or never)."""
+    `eos_step` (a random model otherwise emits EOS at once or never). Returns p, changed in place."""
     for W in (p["dec_Wx"], p["dec_Wh"], p["dec_Wattn"]):
         W[:, [0, H, 2 * H, 3 * H]] = 0.0
     p["dec_b"][[0, H, 2 * H, 3 * H]] = [3.0, 6.0, 3.0, np.arctanh(rate / 0.95)]
     p["out_W"][0, :] = 0.0
     p["out_W"][0, EOS_ID] = weight
     p["out_b"][EOS_ID] = -weight * 0.95 * np.tanh(rate * eos_step)
+    return p
 
 
 def decode(rng, kind, N, S, Vs, Vt, D, H, max_len, A=4, lengths="random", eos_step=3.0, scale=1.5):
     """Weights and a padded source batch (N, S) for greedy decoding, with an EOS clock (rows
     finish at different steps, some not within max_len, a probe argument)."""
-    out = seq2seq_params(rng, kind, Vs, Vt, D, H, A, scale=scale)
-    _eos_clock(out, H, eos_step)
+    out = _eos_clock(seq2seq_params(rng, kind, Vs, Vt, D, H, A, scale=scale), H, eos_step)
     out["src"] = _sources(rng, N, S, Vs, lengths)
     return out
 
@@ -205,8 +174,7 @@ def decode(rng, kind, N, S, Vs, Vt, D, H, max_len, A=4, lengths="random", eos_st
 def beam(rng, kind, S, Vs, Vt, D, H, max_len, beam_width=1, A=4, length=None, eos_step=3.0, scale=1.5):
     """Weights (with an EOS clock) and one source sequence (S,) for beam search; `length` real
     tokens, then PAD. max_len and beam_width are probe arguments."""
-    out = seq2seq_params(rng, kind, Vs, Vt, D, H, A, scale=scale)
-    _eos_clock(out, H, eos_step)
+    out = _eos_clock(seq2seq_params(rng, kind, Vs, Vt, D, H, A, scale=scale), H, eos_step)
     src = rng.integers(3, Vs, size=S)
     src[(S if length is None else length):] = PAD_ID
     out["src"] = src.astype(np.int64)
@@ -242,22 +210,7 @@ def train(rng, kind, steps, seed, batch_size):
     D, H, A = cfg["embed_dim"], cfg["hidden_dim"], cfg["attn_dim"]
     Vs, Vt = cfg["src_vocab_size"], cfg["tgt_vocab_size"]
 
-    def lstm_b():
-        b = np.zeros(4 * H)
-        b[H:2 * H] = 1.0
-        return b
-    p = {"src_embed": _w(rng, Vs, D), "tgt_embed": _w(rng, Vt, D),
-         "enc_Wx": _w(rng, D, 4 * H, scale=D ** -0.5), "enc_Wh": _w(rng, H, 4 * H, scale=H ** -0.5),
-         "enc_b": lstm_b(),
-         "dec_Wx": _w(rng, D, 4 * H, scale=D ** -0.5), "dec_Wh": _w(rng, H, 4 * H, scale=H ** -0.5),
-         "dec_Wattn": _w(rng, H, 4 * H, scale=H ** -0.5), "dec_b": lstm_b()}
-    if kind == "additive":
-        p["attn_Wq"] = _w(rng, H, A, scale=H ** -0.5)
-        p["attn_Wk"] = _w(rng, H, A, scale=H ** -0.5)
-        p["attn_v"] = _w(rng, A, scale=A ** -0.5)
-    p["out_W"] = _w(rng, 2 * H, Vt, scale=(2 * H) ** -0.5)
-    p["out_b"] = np.zeros(Vt)
-    out = dict(p)
+    out = seq2seq_params(rng, kind, Vs, Vt, D, H, A, fan=lambda n: n ** -0.5, bias=np.zeros, v_factor=1.0)
     train_src, train_tgt, _, _ = toy.make_splits()
     drawn = list(toy.batches(train_src, train_tgt, batch_size, steps, seed))
     out["batch_src"] = np.concatenate([b[0].numpy() for b in drawn]).astype(np.int64)

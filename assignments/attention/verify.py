@@ -17,9 +17,6 @@ from autograder.kit.judges import first_mismatch
 PAD_ID, SOS_ID, EOS_ID = 0, 1, 2
 RTOL, ATOL = 1e-6, 1e-8
 
-
-# --- decoding ----------------------------------------------------------------------------------
-
 def _row(tokens):
     return "[" + " ".join(str(int(t)) for t in tokens) + "]"
 
@@ -46,13 +43,9 @@ def _possible_results(V, L):
     no EOS_ID at all; with the tokens that are scored (up to and including the EOS)."""
     out = []
     for seq in itertools.product(range(V), repeat=L):
-        if EOS_ID in seq:
-            k = seq.index(EOS_ID) + 1
-            if any(t != PAD_ID for t in seq[k:]):
-                continue
+        k = seq.index(EOS_ID) + 1 if EOS_ID in seq else L
+        if all(t == PAD_ID for t in seq[k:]):
             out.append((seq, k))
-        else:
-            out.append((seq, L))
     return out
 
 

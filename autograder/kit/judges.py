@@ -76,14 +76,16 @@ def finite(inputs, outputs, params, names=(), hint=SOFTMAX_FINITE):
     return _nonfinite_text(outputs, list(names) or sorted(outputs), hint)
 
 
-def distribution(inputs, outputs, params, weights="weights", axes=None, row="sample", what="attention weight",
-                 tol=1e-9, hint="take the softmax over all attended positions of one sample, and mask before "
-                                "the softmax, not after it", finite_hint=SOFTMAX_FINITE):
+def distribution(inputs, outputs, params, weights="weights", axes=None, row="sample", rows=None,
+                 what="attention weight", tol=1e-9, hint="take the softmax over all attended positions of one "
+                                                        "sample, and mask before the softmax, not after it",
+                 finite_hint=SOFTMAX_FINITE):
     """Output `weights` holds distributions: finite, never negative, each summing to 1 within `tol`.
 
     One distribution spans the last `axes` axes (default None: every axis but the first, so a
     sample's (P, P) grid of weights is one distribution); `row` names what one distribution
-    belongs to in the message ('sample', 'query'), `what` what an entry is."""
+    belongs to in the message ('sample', 'query'; plural `rows`, default row + 's'), `what` what an
+    entry is."""
     bad = _nonfinite_text(outputs, [weights], finite_hint)
     if bad:
         return bad
@@ -99,22 +101,26 @@ def distribution(inputs, outputs, params, weights="weights", axes=None, row="sam
         n = np.unravel_index(int(np.argmax(off)), off.shape)
         label = str(int(n[0])) if len(n) == 1 else index_text(n)
         return (f"the {what}s of {row} {label} sum to {sums[n]:.9g}, expected 1 ({int(off.sum())} of "
-                f"{off.size} {row}s are off); {hint}")
+                f"{off.size} {rows or row + 's'} are off); {hint}")
     return None
 
 
+LEAK = ("position {index} is masked out (mask False) but weighs {weight:.6g}, expected exactly 0 ({count} masked "
+        "positions have weight); True means 'may attend': set the scores of the False positions to -inf before "
+        "the softmax")
+
+
 def masked_zero(inputs, outputs, params, weights="weights", mask="mask", tol=0.0, open_positive=True,
-                finite_hint=SOFTMAX_FINITE):
+                leak_message=LEAK, finite_hint=SOFTMAX_FINITE):
     """Positions the input `mask` blocks (False or 0) weigh 0 (within `tol`; default exactly), and
     with open_positive every open position weighs more than 0. The mask broadcasts against the
     weights (an (N, L) mask for (N, L) weights, a (T, T) mask for (N, H, T, T)); no `mask` input
-    means every position is open."""
+    means every position is open. `leak_message` is a str.format template: fields index, weight,
+    count (of leaking positions), key (the last index) and query (the index without it)."""
     bad = _nonfinite_text(outputs, [weights], finite_hint)
     if bad:
         return bad
     w = np.asarray(outputs[weights], dtype=np.float64)
-    if w.ndim > 2 and mask in inputs and np.ndim(inputs[mask]) == 2 and inputs[mask].shape[0] == w.shape[0]:
-        w = w.reshape(w.shape[0], -1)
     m = np.asarray(inputs[mask]).astype(bool) if mask in inputs else np.ones(w.shape, dtype=bool)
     try:
         m = np.broadcast_to(m, w.shape)
@@ -123,9 +129,8 @@ def masked_zero(inputs, outputs, params, weights="weights", mask="mask", tol=0.0
     leak = ~m & (np.abs(w) > tol)
     if leak.any():
         i = np.unravel_index(int(np.argmax(leak)), leak.shape)
-        return (f"position {index_text(i)} is masked out (mask False) but weighs {w[i]:.6g}, expected exactly 0 "
-                f"({int(leak.sum())} masked positions have weight); True means 'may attend': set the "
-                "scores of the False positions to -inf before the softmax")
+        return leak_message.format(index=index_text(i), weight=w[i], count=int(leak.sum()), key=int(i[-1]),
+                                   query=index_text(i[:-1]))
     starved = m & ~(w > 0.0)
     if open_positive and starved.any():
         i = np.unravel_index(int(np.argmax(starved)), starved.shape)
@@ -142,39 +147,45 @@ INVARIANT = ("permuting the attended positions changed '{name}' at {index}: {exp
 
 
 def permutation(inputs, outputs, params, perm="perm", permuted=("weights",), invariant=("context",),
-                suffix="_perm", finite=None, tol=1e-9, permuted_message=PERMUTED, invariant_message=INVARIANT,
-                finite_hint=SOFTMAX_FINITE):
+                suffix="_perm", flatten=True, finite=None, tol=1e-9, atol=None, permuted_message=PERMUTED,
+                invariant_message=INVARIANT, finite_hint=SOFTMAX_FINITE):
     """Permuting the positions (axis 1) of the inputs by the input `perm` permutes the outputs
     `permuted` the same way and leaves the outputs `invariant` unchanged: each output X is
-    compared with X<suffix>, the output for the permuted inputs, within `tol` (relative; absolute
-    tol / 1000). Outputs with more than two axes are flattened from axis 1 (a (P, P) grid is P*P
-    positions). `finite` lists the outputs checked for NaN and inf first (default: all of those).
-    The messages are str.format templates with the fields index, expected, got, name and (for
-    permuted outputs) source, the original position."""
+    compared with X<suffix>, the output for the permuted inputs, within rtol `tol` and `atol`
+    (default tol / 1000). With `flatten`, a permuted output with more than two axes is flattened
+    from axis 1 (a (P, P) grid of weights is P*P positions); without it, axis 1 holds the positions
+    and the other axes stay (a (N, S, E) sequence of features). `finite` lists the outputs checked for
+    NaN and inf first (default: all of those, the originals first). The messages are str.format
+    templates with the fields index, expected, got, name, batch (index 0), position (index 1),
+    perm (the permutation as a list) and, for permuted outputs, source (the original position)."""
     order = [*permuted, *invariant] + [n + suffix for n in (*permuted, *invariant)]
     bad = _nonfinite_text(outputs, order if finite is None else finite, finite_hint)
     if bad:
         return bad
     p = np.asarray(inputs[perm], dtype=np.int64)
+    atol = tol / 1000 if atol is None else atol
 
     def flat(x):
         x = np.asarray(x)
-        return x.reshape(x.shape[0], -1) if x.ndim > 2 else x
+        return x.reshape(x.shape[0], -1) if flatten and x.ndim > 2 else x
+
+    def fields(i, got, exp, name):
+        return dict(index=index_text(i), expected=exp, got=got, name=name, batch=int(i[0]),
+                    position=int(i[1]) if len(i) > 1 else 0, perm=p.tolist())
 
     for name in list(permuted) + list(invariant):
         if np.shape(outputs[name + suffix]) != np.shape(outputs[name]):
             return f"'{name}{suffix}' has shape {np.shape(outputs[name + suffix])}, expected {np.shape(outputs[name])}"
     for name in permuted:
-        bad = first_mismatch(flat(outputs[name + suffix]), flat(outputs[name])[:, p], rtol=tol, atol=tol / 1000)
+        bad = first_mismatch(flat(outputs[name + suffix]), flat(outputs[name])[:, p], rtol=tol, atol=atol)
         if bad:
             i, got, exp = bad
-            return permuted_message.format(index=index_text(i), expected=exp, got=got, name=name,
-                                           source=int(p[i[1]]))
+            return permuted_message.format(**fields(i, got, exp, name), source=int(p[i[1]]))
     for name in invariant:
-        bad = first_mismatch(outputs[name + suffix], outputs[name], rtol=tol, atol=tol / 1000)
+        bad = first_mismatch(outputs[name + suffix], outputs[name], rtol=tol, atol=atol)
         if bad:
             i, got, exp = bad
-            return invariant_message.format(index=index_text(i), expected=exp, got=got, name=name)
+            return invariant_message.format(**fields(i, got, exp, name))
     return None
 
 

@@ -21,8 +21,8 @@ def adam_step(params: dict, grads: dict, state: dict, step: int, lr: float,
     `grads[name]` is converted to the parameter's dtype; `state` (a dict the caller keeps across
     steps, empty at first) holds each parameter's first and second moments; `step` counts from 1.
     The bias correction is folded into the step size: lr * sqrt(1 - beta2**t) / (1 - beta1**t).
-    The arrays given are not written: `params[name]` is replaced by a new one, of the same dtype.
-    """
+    Each parameter keeps its dtype. The arrays given are not written: `params[name]` is replaced
+    by a new one."""
     for name, w in params.items():
         g = np.asarray(grads[name], dtype=w.dtype)
         m1, m2 = state.get(name) or (np.zeros_like(w), np.zeros_like(w))

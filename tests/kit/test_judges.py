@@ -116,6 +116,37 @@ def test_permutation():
     assert J.permutation(g_in, {"w": grid, "w_perm": gp}, {}, permuted=["w"], invariant=[]) is None
 
 
+def test_permutation_of_a_sequence_of_features_and_the_template_fields():
+    """Self-attention without positions: f(x[:, perm]) == f(x)[:, perm] on (N, S, E) outputs."""
+    x = RNG.standard_normal((2, 4, 3))
+    perm = np.array([2, 0, 3, 1])
+
+    def self_attend(x):
+        w = softmax(x @ x.transpose(0, 2, 1))
+        return w @ x
+    out, out_p = self_attend(x), self_attend(x[:, perm])
+    args = dict(permuted=["out"], invariant=[], suffix="_permuted", flatten=False, atol=1e-9)
+    assert J.permutation({"perm": perm}, {"out": out, "out_permuted": out_p}, {}, **args) is None
+    shifted = out_p + np.arange(4)[None, :, None] * 1e-3  # depends on where a position stands
+    msg = J.permutation({"perm": perm}, {"out": out, "out_permuted": shifted}, {}, **args,
+                        permuted_message="with {perm}, position {position} (batch {batch}, at {index}) is {got:.3f}, "
+                                         "not {expected:.3f} from position {source}")
+    assert msg.startswith("with [2, 0, 3, 1], position 1 (batch 0, at [0, 1, 0]) is ")
+    assert msg.endswith("from position 0")
+
+
+def test_distribution_and_masked_zero_wording_settings():
+    w = softmax(RNG.standard_normal((2, 3, 4)))
+    w[0, 1] *= 2
+    msg = J.distribution({}, {"weights": w}, {}, axes=1, row="query", rows="queries")
+    assert "(1 of 6 queries are off)" in msg
+    causal = np.tril(np.ones((3, 3)))
+    leak = softmax(RNG.standard_normal((2, 2, 3, 3)))
+    msg = J.masked_zero({"mask": causal}, {"weights": leak}, {}, tol=1e-9, open_positive=False,
+                        leak_message="key {key} is blocked for query {query}, yet weighs {weight:.2f} ({count} such)")
+    assert msg.startswith("key 1 is blocked for query [0, 0, 0], yet weighs ")
+
+
 def test_causal():
     x = RNG.standard_normal((2, 6))
     y = x.copy()
@@ -125,7 +156,8 @@ def test_causal():
     assert J.causal({"t": np.array(3)}, ok, {}) is None
     leaky = {"logits": cumsum(x) + x.sum(1)[:, None, None], "logits_changed": cumsum(y) + y.sum(1)[:, None, None]}
     msg = J.causal({"t": np.array(3)}, leaky, {})
-    assert msg.startswith("changing only the inputs after position 3 changed 'logits' at position 0 ([0, 0, 0]: ")
+    assert msg.startswith("changing only the inputs after position 3 changed 'logits' at position ")
+    assert msg.endswith("position i may depend only on positions j <= i (a causal mask)")
     blind = {"logits": np.zeros((2, 6, 1)), "logits_changed": np.zeros((2, 6, 1))}
     assert J.causal({"t": np.array(3)}, blind, {}).startswith("changing the inputs after position 3 did not change")
     assert J.causal({"t": np.array(3)}, blind, {}, unused_message="") is None
@@ -197,3 +229,29 @@ def test_a_wrong_kit_judge_is_refused_by_name(verify, problem):
     with pytest.raises(SpecError) as info:
         _spec_with_judge(verify)
     assert problem in str(info.value)
+
+
+@pytest.mark.slow
+def test_a_kit_judge_named_in_assignment_yaml_fails_a_real_grade_with_its_message(repo, bundles, tmp_path):
+    """attention's `masked positions weigh exactly 0` is verify: {kit: masked_zero}. Masking with -80
+    instead of -inf leaves weights the reference comparison accepts (about 1e-35 off), and the
+    judge still fails the case, naming the position; the reference passes the same test."""
+    import shutil
+
+    from autograder.grading.grade import grade_files
+
+    bundle = bundles("attention")
+    (test,) = [t for t in bundle.spec.tests if t.name == "additive_attention: masked positions weigh exactly 0"]
+    assert test.verify == {"kit": "masked_zero"}
+    shutil.copyfile(repo.solution_dir("attention") / "attention.py", tmp_path / "attention.py")
+    report = grade_files(bundle, {"attention.py": tmp_path / "attention.py"}, tests={test.id}, log=lambda m: None)
+    assert report.results[0].score == report.results[0].max_score > 0
+    text = (tmp_path / "attention.py").read_text()
+    old = 'scores = scores.masked_fill(~mask, float("-inf"))'
+    assert text.index(old) < text.index("def masked_dot_attention")  # the first is additive_attention's
+    (tmp_path / "attention.py").write_text(text.replace(old, "scores = scores.masked_fill(~mask, -80.0)", 1))
+    (result,) = grade_files(bundle, {"attention.py": tmp_path / "attention.py"}, tests={test.id},
+                            log=lambda m: None).results
+    assert result.score == 0
+    assert "is masked out (mask False) but weighs " in result.output and "expected exactly 0" in result.output, \
+        result.output
