@@ -288,6 +288,7 @@ def frequencies(inputs, outputs, params, samples="samples", probs="probs", alpha
     return None
 
 
+# The standard judges by name, as `verify: {kit: NAME}` names them.
 JUDGES = {f.__name__: f for f in (finite, distribution, masked_zero, permutation, causal, loss_below, frequencies)}
 
 

@@ -116,6 +116,7 @@ class FixedDrop(nn.Module):
         self.p, self.seed, self.dims = float(p), int(seed), int(dims)
 
     def forward(self, x):
+        """x times the pinned mask of its last `dims` sizes, scaled by 1/(1-p)."""
         shape = tuple(x.shape[-self.dims:])
         gen = torch.Generator().manual_seed((self.seed + zlib.crc32(repr(shape).encode())) % 2**63)
         keep = torch.rand(shape, generator=gen, dtype=torch.float64, device="cpu") >= self.p
