@@ -86,25 +86,10 @@ def cmd_notebooks(args) -> int:
 
 
 def cmd_build(args) -> int:
-    import os
-
-    from autograder.build.package import build_assignment, build_many
+    from autograder.build.package import build_assignments
     from autograder.spec.repo import find_repo
 
-    repo = find_repo()
-    out = Path(args.out)
-    names = _names(repo, args.names)
-    for name in names:
-        repo.assignment_dir(name)  # an unknown name is an error before anything starts
-    if args.jobs is not None and args.jobs < 1:
-        raise AutograderError(f"--jobs {args.jobs}: give at least 1")
-    jobs = args.jobs or min(len(names), os.cpu_count() or 1)
-    if jobs == 1 or len(names) == 1:
-        for name in names:
-            build_assignment(repo, name, out)
-        return 0
-    out.mkdir(parents=True, exist_ok=True)
-    return 1 if build_many(repo, names, out, jobs) else 0
+    return 1 if build_assignments(find_repo(), args.names, args.out, args.jobs) else 0
 
 
 def cmd_new(args) -> int:
@@ -123,98 +108,30 @@ def cmd_check(args) -> int:
     from autograder.build.check import check_many
     from autograder.spec.repo import repo_at
 
-    repo = repo_at(args.root)
-    names = _names(repo, args.names)
-    for name in names:
-        repo.assignment_dir(name)  # an unknown name is an error before anything starts
-    if not names:
-        raise AutograderError(f"{repo.root}: no assignments to check (assignments/*/assignment.yaml)")
-    if args.jobs is not None and args.jobs < 1:
-        raise AutograderError(f"--jobs {args.jobs}: give at least 1")
-    return 1 if check_many(repo, names, jobs=args.jobs or 1) else 0
-
-
-def _load_bundle(args, repo_name):
-    from autograder.spec.bundle import Bundle
-
-    if args.bundle:
-        return Bundle(args.bundle)
-    from autograder.build.cache import cached_bundle
-    from autograder.spec.repo import find_repo
-
-    return cached_bundle(find_repo(), repo_name)
+    return 1 if check_many(repo_at(args.root), args.names, jobs=1 if args.jobs is None else args.jobs) else 0
 
 
 def cmd_grade(args) -> int:
-    from autograder.grading.grade import grade_path
-    from autograder.grading.results import format_table, reserve_results, write_results
-    from autograder.grading.submission import locate
-    from autograder.sandbox.template import prestart
+    from autograder.build.cache import open_bundle
+    from autograder.grading.local import grade_one
 
-    path = Path(args.path)
-    if not path.exists():
-        raise AutograderError(f"{path}: no such file or folder (give a submission folder, a .zip or a .py file)")
-    prestart()  # forked before any bundle is built or loaded here: it never holds reference data
-    bundle = _load_bundle(args, args.name)
-    if bundle.spec.name != args.name:
-        raise AutograderError(f"the bundle is for '{bundle.spec.name}', not '{args.name}'")
-    locate(path, bundle.spec.files).cleanup()  # a submission that cannot be read (a broken zip): one line, exit 2
-    visibilities = ("public",) if args.public_only else bundle.visibilities()
-    if args.json:
-        try:
-            reserve_results(args.json, bundle.spec)
-        except OSError as exc:
-            raise AutograderError(f"{args.json}: cannot be written ({exc.strerror or exc})") from None
-    report = grade_path(bundle, path, visibilities)
-    print(format_table(report, verbose=args.verbose))
-    if args.json:
-        write_results(args.json, report.to_gradescope(), log=lambda msg: print(msg, file=sys.stderr))
-        print(f"wrote {args.json}")
+    grade_one(args.path, lambda: open_bundle(args.name, args.bundle), args.json, args.public_only, args.verbose)
     return 0
 
 
 def cmd_grade_batch(args) -> int:
-    from autograder.batch.run import check_timeout, grade_batch, summary
+    from autograder.batch.run import grade_folder
+    from autograder.build.cache import open_bundle
 
-    if args.jobs is not None and args.jobs < 1:
-        raise AutograderError(f"--jobs {args.jobs}: give at least 1 worker")
-    check_timeout(args.timeout)
-    bundle = _load_bundle(args, args.name)
-    if bundle.spec.name != args.name:
-        raise AutograderError(f"the bundle is for '{bundle.spec.name}', not '{args.name}'")
-    due = None
-    if args.due:
-        from autograder.spec.policy import parse_time
-
-        try:
-            due = parse_time(args.due)
-        except ValueError as e:
-            raise AutograderError(f"--due: {e}") from None
-    visibilities = ("public",) if args.public_only else None
-    out = Path(args.out)
-    rows = grade_batch(bundle, Path(args.dir), out, jobs=args.jobs, force=args.force, visibilities=visibilities,
-                       timeout=args.timeout, due=due, progress=True if args.progress else None)
-    print(summary(rows, bundle.spec))
-    print(f"wrote {out / 'report.html'}, {out / 'grades.csv'}, {out / 'tests.csv'}, {out / 'diagnoses.csv'}, "
-          f"{out / 'histogram.png'} and {out / 'results'}/<student>.json")
+    grade_folder(lambda: open_bundle(args.name, args.bundle), args.dir, args.out, jobs=args.jobs, force=args.force,
+                 public_only=args.public_only, timeout=args.timeout, due_text=args.due, progress=args.progress)
     return 0
 
 
 def cmd_report(args) -> int:
-    from autograder.batch.outcomes import load
-    from autograder.batch.class_report import write_report
+    from autograder.batch.class_report import report_folder
 
-    out = Path(args.out)
-    results = out / "results"
-    if not results.is_dir():
-        raise AutograderError(f"{results}: no such folder (give the --out folder of a grade-batch run)")
-    found = load(results)
-    if not found:
-        raise AutograderError(f"{results} holds no results files (run grade-batch with --out {out} first)")
-    report = write_report(out, found)
-    print(f"{len(found)} submissions, mean {report.stat('mean'):.2f} of {report.max_score:g}, "
-          f"{len(report.diagnoses)} diagnoses")
-    print(f"wrote {out / 'report.html'}, {out / 'tests.csv'} and {out / 'diagnoses.csv'}")
+    report_folder(args.out)
     return 0
 
 

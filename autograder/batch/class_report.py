@@ -22,14 +22,17 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.batch.outcomes import limits, reason
+from autograder.batch.outcomes import limits, load, reason
+from autograder.core.errors import AutograderError
+from autograder.grading.failures import failure_kinds_with
 
-__all__ = ["TestStats", "DiagnosisStats", "FailureGroup", "ClassReport", "build", "write_csvs", "write_report"]
+__all__ = ["TestStats", "DiagnosisStats", "FailureGroup", "ClassReport", "build", "write_csvs", "write_report",
+           "report_folder"]
 
 TOP_FAILURES = 20  # undiagnosed failure groups shown
-KNOCK_ON = ("dependency", "hung_before")  # failures that follow from another function's: counted where they start
+KNOCK_ON = failure_kinds_with("knock_on")  # failures that follow from another function's: counted where they start
 TOP_SLOWEST = 10
-WHOLE_SUBMISSION = ("missing_file", "import")  # failures of every test of a file, not of a function
+WHOLE_SUBMISSION = failure_kinds_with("whole_file")  # failures of every test of a file, not of a function
 WHOLE = "(whole file)"
 
 
@@ -193,4 +196,21 @@ def write_report(out, outcomes: list, title: str = "") -> ClassReport:
     tmp = out / ".report.html.tmp"
     tmp.write_text(render(report), encoding="utf-8")
     os.replace(tmp, out / "report.html")
+    return report
+
+
+def report_folder(out) -> ClassReport:
+    """`autograder report`: the class report of the results in OUT/results (a grade-batch run's),
+    written into OUT; prints what it found and wrote."""
+    out = Path(out)
+    results = out / "results"
+    if not results.is_dir():
+        raise AutograderError(f"{results}: no such folder (give the --out folder of a grade-batch run)")
+    found = load(results)
+    if not found:
+        raise AutograderError(f"{results} holds no results files (run grade-batch with --out {out} first)")
+    report = write_report(out, found)
+    print(f"{len(found)} submissions, mean {report.stat('mean'):.2f} of {report.max_score:g}, "
+          f"{len(report.diagnoses)} diagnoses")
+    print(f"wrote {out / 'report.html'}, {out / 'tests.csv'} and {out / 'diagnoses.csv'}")
     return report

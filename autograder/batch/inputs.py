@@ -18,7 +18,7 @@ from pathlib import Path
 
 from autograder.core.errors import AutograderError
 
-__all__ = ["Member", "Submission", "discover", "print_warning", "file_key", "METADATA"]
+__all__ = ["Member", "Submission", "discover", "print_warning", "file_key", "METADATA", "metadata_loader"]
 
 METADATA = "submission_metadata.yml"
 _IGNORED = {"__MACOSX", "__pycache__"}
@@ -60,7 +60,7 @@ def print_warning(msg: str) -> None:
     print(f"warning: {msg}", file=sys.stderr)
 
 
-def _metadata_loader():
+def metadata_loader():
     """yaml.SafeLoader that reads Gradescope's Ruby tags (`!ruby/object:BigDecimal`) as plain data."""
     import yaml
 
@@ -89,7 +89,7 @@ def _read_metadata(path: Path, warn) -> dict:
     import yaml
 
     try:
-        data = yaml.load(path.read_text(encoding="utf-8", errors="replace"), Loader=_metadata_loader())
+        data = yaml.load(path.read_text(encoding="utf-8", errors="replace"), Loader=metadata_loader())
     except Exception as e:  # a YAML error, or a value PyYAML cannot construct (a bad timestamp)
         reason = str(e).splitlines()[0] if str(e) else type(e).__name__
         warn(f"{path} could not be read ({reason}); naming students by their submission folders")

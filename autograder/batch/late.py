@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from autograder.batch.inputs import METADATA, _metadata_loader
+from autograder.batch.inputs import METADATA, metadata_loader
 from autograder.spec.policy import apply_late, parse_time, remove_late
 
 __all__ = ["LatePolicy", "submission_times", "late_info", "remove_late"]
@@ -24,7 +24,7 @@ def submission_times(path: Path) -> dict:
     import yaml
 
     try:
-        data = yaml.load(path.read_text(encoding="utf-8", errors="replace"), Loader=_metadata_loader())
+        data = yaml.load(path.read_text(encoding="utf-8", errors="replace"), Loader=metadata_loader())
     except Exception:
         return {}
     out = {}

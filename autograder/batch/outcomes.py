@@ -17,19 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.batch.inputs import Member
+from autograder.grading.failures import FAILURE_KIND, Failure, failure_kinds_with  # Failure: the record results hold
 
 __all__ = ["Failure", "Diagnosis", "TestOutcome", "Outcome", "read", "load", "reason", "limits",
            "KIND_LABELS", "LIMIT_KINDS"]
 
-# How each failure kind reads in a table or a sentence.
-KIND_LABELS = {
-    "mismatch": "wrong values", "shape": "wrong shape", "exception": "exception", "timeout": "time limit",
-    "budget": "time budget used up", "banned": "banned call", "import": "import error", "died": "process died",
-    "output": "unusable output", "missing_file": "missing file", "not_implemented": "not implemented",
-    "dependency": "a function it calls failed", "hung_before": "hung in an earlier test",
-    "protocol": "broke the protocol", "internal": "grader error", "other": "failed",
-}
-LIMIT_KINDS = ("timeout", "budget", "hung_before", "died")  # failures that mean a limit was hit
+# How each failure kind reads in a table or a sentence, and those that mean a limit was hit
+# (declared with the kinds, in grading/failures.py).
+KIND_LABELS = {k.name: k.label for k in FAILURE_KIND.values()}
+LIMIT_KINDS = failure_kinds_with("limit")
 
 
 def _text(value) -> str:
@@ -42,21 +38,6 @@ def _number(value) -> float:
 
 def _mapping(value) -> dict:
     return value if isinstance(value, dict) else {}
-
-
-@dataclass(frozen=True)
-class Failure:
-    kind: str = "other"
-    type: str = ""  # the exception type, for exception, import and not_implemented failures
-    function: str = ""  # the function blamed (by dependency, maybe not the test's own)
-    case: str = ""
-    case_visibility: str = ""  # "public", "hidden" or ""
-
-    @property
-    def label(self) -> str:
-        """'exception (TypeError)', 'wrong shape', ..."""
-        words = KIND_LABELS.get(self.kind, self.kind)
-        return f"{words}: {self.type}" if self.type and self.kind in ("exception", "import") else words
 
 
 @dataclass(frozen=True)

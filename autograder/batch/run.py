@@ -36,7 +36,8 @@ from autograder.batch.workers import WorkerPool
 from autograder.core.errors import AutograderError
 from autograder.grading.results import Report, TestResult, write_json_atomic
 
-__all__ = ["Submission", "Row", "discover", "grade_batch", "check_timeout", "summary", "write_histogram", "METADATA"]
+__all__ = ["Submission", "Row", "discover", "grade_batch", "grade_folder", "check_timeout", "summary", "write_histogram",
+           "METADATA"]
 
 
 def _not_graded(spec, reason: str) -> dict:
@@ -118,6 +119,32 @@ def grade_batch(bundle, folder, out, jobs=None, force=False, visibilities=None, 
         done = [rows[i] for i in range(len(subs)) if i in rows]
         write_outputs(out, done, spec)
     return done
+
+
+def grade_folder(open_bundle, folder, out, jobs=None, force=False, public_only=False, timeout=None,
+                 due_text=None, progress=False) -> list:
+    """`autograder grade-batch`: the arguments checked before anything starts, then grade_batch
+    with the bundle `open_bundle()` returns; prints the summary and what was written."""
+    from autograder.spec.policy import parse_time
+
+    if jobs is not None and jobs < 1:
+        raise AutograderError(f"--jobs {jobs}: give at least 1 worker")
+    check_timeout(timeout)
+    bundle = open_bundle()
+    due = None
+    if due_text:
+        try:
+            due = parse_time(due_text)
+        except ValueError as e:
+            raise AutograderError(f"--due: {e}") from None
+    out = Path(out)
+    rows = grade_batch(bundle, Path(folder), out, jobs=jobs, force=force,
+                       visibilities=("public",) if public_only else None, timeout=timeout, due=due,
+                       progress=True if progress else None)
+    print(summary(rows, bundle.spec))
+    print(f"wrote {out / 'report.html'}, {out / 'grades.csv'}, {out / 'tests.csv'}, {out / 'diagnoses.csv'}, "
+          f"{out / 'histogram.png'} and {out / 'results'}/<student>.json")
+    return rows
 
 
 def _run(bundle, subs, visibilities, todo, rows, out, jobs, timeout, progress, stamp, warn, late=None) -> None:

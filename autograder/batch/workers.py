@@ -58,8 +58,7 @@ def _send(fd: int, msg: dict) -> None:
 def _warm_up(bundle, visibilities) -> None:
     """Load every array once here, so that forked workers share them (the framework is imported by
     each worker's template, not here)."""
-    for vis in visibilities:
-        bundle._arrays(vis)  # a public Bundle.load() would be nicer
+    bundle.load(visibilities)
     bundle.verify_module()
     getattr(bundle, "hints", dict)()
 
@@ -69,8 +68,7 @@ def _serve(bundle, subs, visibilities, task_fd: int, result_fd: int, user: str |
     from autograder.grading.grade import grade_path  # looked up in the worker, so that a replaced one takes effect
     from autograder.grading.submission import describe
 
-    reaper._state["subreaper"] = None  # the cached answer came through fork; the kernel flag did not
-    reaper.become_subreaper()
+    reaper.become_subreaper(fresh=True)  # the cached answer came through fork; the kernel flag did not
     with os.fdopen(task_fd, "r") as tasks:
         for line in tasks:
             i, logs, start = int(line), [], time.monotonic()

@@ -9,10 +9,12 @@ import tempfile
 from pathlib import Path
 
 from autograder.build.stage import stage_bundle
+from autograder.core.errors import AutograderError
 from autograder.core.zipio import tree_entries
 from autograder.spec.bundle import Bundle
+from autograder.spec.repo import find_repo
 
-__all__ = ["cached_bundle", "ENGINE_DIR"]
+__all__ = ["cached_bundle", "open_bundle", "ENGINE_DIR"]
 
 ENGINE_DIR = Path(__file__).resolve().parents[1]  # the autograder package
 
@@ -49,3 +51,12 @@ def cached_bundle(repo, name: str) -> Bundle:
             if old != dest:
                 shutil.rmtree(old, ignore_errors=True)
     return Bundle(dest)
+
+
+def open_bundle(name: str, bundle_dir=None) -> Bundle:
+    """The bundle to grade `name` with: the built bundle folder `bundle_dir` when given, else the
+    repository's cached one (staged when stale). A bundle of another assignment is an error."""
+    bundle = Bundle(bundle_dir) if bundle_dir else cached_bundle(find_repo(), name)
+    if bundle.spec.name != name:
+        raise AutograderError(f"the bundle is for '{bundle.spec.name}', not '{name}'")
+    return bundle

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from autograder.build.processes import run_each, torch_first
 from autograder.build.validate import Validation, validate_assignment
+from autograder.core.errors import AutograderError
 
 __all__ = ["check_assignment", "check_many", "format_result"]
 
@@ -41,7 +42,14 @@ def format_result(found: Validation, seconds: float) -> str:
 def check_many(repo, names: list[str], jobs: int = 1, log=print) -> list[str]:
     """Check each assignment, printing its result as soon as it is known; return the names that
     failed. With `jobs` > 1, that many at a time, each in its own `autograder check NAME` process
-    (results then print in the order they finish)."""
+    (results then print in the order they finish). No names: every assignment of the repository."""
+    names = list(names) or repo.names()
+    for name in names:
+        repo.assignment_dir(name)  # an unknown name is an error before anything starts
+    if not names:
+        raise AutograderError(f"{repo.root}: no assignments to check (assignments/*/assignment.yaml)")
+    if jobs < 1:
+        raise AutograderError(f"--jobs {jobs}: give at least 1")
     if jobs > 1 and len(names) > 1:
         return run_each(repo, torch_first(repo, names), lambda name: ["check", name, "--root", str(repo.root)], jobs)
     failed = []

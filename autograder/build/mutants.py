@@ -24,35 +24,30 @@ from pathlib import Path
 
 from autograder.grading.diagnosis import ERROR_KEY, error_signature  # noqa: F401 (mutant outputs use the same signature)
 from autograder.core.errors import SpecError
-from autograder.core.fields import REQUIRED, Fld, Reader
+from autograder.core.fields import REQUIRED, Reader, key, table
 from autograder.grading.grade import grade_files
 
 __all__ = ["Mutant", "load_catalog", "apply_mutant", "mutation_report", "MUTANT_FIELDS"]
 
-MUTANT_FIELDS = {
-    "name": Fld("name", REQUIRED, "unique name of the mistake"),
-    "file": Fld("str", REQUIRED, "submitted file the edit applies to"),
-    "function": Fld("name", REQUIRED, "graded function or class where the mistake is"),
-    "affects": Fld("names", [], "other graded names whose tests may fail through this mistake"),
-    "old": Fld("str", REQUIRED, "reference text, found exactly once in the file"),
-    "new": Fld("str", "", "what replaces it"),
-    "hint": Fld("str", REQUIRED, "what a good teaching assistant would say: the symptom and where to look"),
-}
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Mutant:
-    name: str
-    file: str
-    function: str
-    affects: tuple
-    old: str
-    new: str
-    hint: str
+    """One entry of mutants.yaml: a named edit of the reference."""
+
+    name: str = key("name", REQUIRED, "unique name of the mistake")
+    file: str = key("str", REQUIRED, "submitted file the edit applies to")
+    function: str = key("name", REQUIRED, "graded function or class where the mistake is")
+    affects: tuple = key("names", [], "other graded names whose tests may fail through this mistake")
+    old: str = key("str", REQUIRED, "reference text, found exactly once in the file")
+    new: str = key("str", "", "what replaces it")
+    hint: str = key("str", REQUIRED, "what a good teaching assistant would say: the symptom and where to look")
 
     @property
     def graded(self) -> set:
         return {self.function, *self.affects}
+
+
+MUTANT_FIELDS = table(Mutant)
 
 
 def load_catalog(path: Path, spec, solution_dir: Path | None = None) -> list[Mutant]:
@@ -82,7 +77,7 @@ def load_catalog(path: Path, spec, solution_dir: Path | None = None) -> list[Mut
         for j, g in enumerate([m["function"], *m["affects"]]):
             if g not in graded:
                 r.fail(f"[{i}].{'function' if j == 0 else 'affects'}", f"'{g}' is not graded by any test")
-        mutant = Mutant(m["name"], m["file"], m["function"], tuple(m["affects"]), m["old"], m["new"], m["hint"])
+        mutant = Mutant(**dict(m, affects=tuple(m["affects"])))
         if solution_dir is not None:
             count = (solution_dir / mutant.file).read_text(encoding="utf-8").count(mutant.old)
             if count != 1:

@@ -23,12 +23,12 @@ from autograder.authoring.notebooks import starter_entries as notebook_starter_e
 from autograder.build.cache import ENGINE_DIR
 from autograder.build.processes import run_each, torch_first
 from autograder.build.validate import validate_assignment
-from autograder.core.errors import BuildError
+from autograder.core.errors import AutograderError, BuildError
 from autograder.core.zipio import tree_entries, write_zip
 from autograder.grading.results import cannot_start_results
 from autograder.spec.policy import describe_policy
 
-__all__ = ["build_assignment", "build_many", "engine_files", "setup_script",
+__all__ = ["build_assignment", "build_many", "build_assignments", "engine_files", "setup_script",
            "ENGINE_DIR", "PINS", "CPU_INDEX"]
 
 TEMPLATES = ENGINE_DIR / "templates"
@@ -148,3 +148,24 @@ def build_many(repo, names: list[str], out_dir: Path, jobs: int, log=print) -> l
     if failed:
         log(f"build failed for: {', '.join(failed)} (see the messages above)")
     return failed
+
+
+def build_assignments(repo, names: list[str], out_dir, jobs: int | None = None) -> list[str]:
+    """`autograder build`: every assignment of `names` (all of the repository's when empty), in
+    this process when there is one (or `jobs` is 1), else `jobs` at a time (default: the CPUs).
+    Returns the names whose build failed."""
+    import os
+
+    names = list(names) or repo.names()
+    for name in names:
+        repo.assignment_dir(name)  # an unknown name is an error before anything starts
+    if jobs is not None and jobs < 1:
+        raise AutograderError(f"--jobs {jobs}: give at least 1")
+    out_dir = Path(out_dir)
+    jobs = jobs or min(len(names), os.cpu_count() or 1)
+    if jobs == 1 or len(names) == 1:
+        for name in names:
+            build_assignment(repo, name, out_dir)
+        return []
+    out_dir.mkdir(parents=True, exist_ok=True)
+    return build_many(repo, names, out_dir, jobs)

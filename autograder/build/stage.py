@@ -18,7 +18,7 @@ from autograder.grading.checks import CaseContext, describe_failure, diagnosable
 from autograder.grading.diagnosis import diagnose
 from autograder.grading.grade import prepare_workdir, preload
 from autograder.sandbox.parent import Child, ChildJob
-from autograder.spec.bundle import GRADESCOPE_ONLY, Bundle, output_key
+from autograder.spec.bundle import GRADESCOPE_ONLY, Bundle, input_key, key_case, mutant_key, output_key
 from autograder.spec.declared import check_inputs, for_test
 
 __all__ = ["stage_bundle", "derive_public_bundle"]
@@ -59,9 +59,9 @@ def _record(bundle_dir: Path, spec, inputs: dict, files: dict, visibilities, tes
             try:
                 for case in spec.casesets[test.cases].select(visibilities):
                     case_inputs = {k.rsplit("/", 1)[1]: v.copy() for k, v in inputs.items()
-                                   if k.startswith(f"in/{test.cases}/{case.name}/")}
+                                   if k.startswith(input_key(test.cases, case.name))}
                     ctx = CaseContext(child, test, case, case_inputs, {}, time.monotonic() + test.timeout * 5)
-                    reply = ctx.call(test.probe, return_inputs=test.kind == "unchanged")
+                    reply = ctx.call(test.probe, return_inputs=test.check_kind.returns_inputs)
                     if reply.failure and strict:
                         raise BuildError(f"{spec.name}: the reference fails test '{test.name}' on the "
                                          f"{case.describe()}: {describe_failure(reply, test)}\n{child.printed()}")
@@ -111,7 +111,7 @@ def _record_mutants(bundle_dir, spec, inputs, expected, repo, name, visibilities
                     ref = {k[len(prefix):]: v for k, v in expected.items() if k.startswith(prefix)}
                     if mine and diagnose(test, mine, {"reference": ref}) == []:
                         for out_name, arr in mine.items():
-                            arrays[f"mut/{mutant.name}/{test.id}/{case.name}/{out_name}"] = arr
+                            arrays[mutant_key(mutant.name, test.id, case.name, out_name)] = arr
             hints[mutant.name] = {"function": mutant.function, "hint": mutant.hint}
     return arrays, hints
 
@@ -167,10 +167,7 @@ def derive_public_bundle(full: Bundle, dest: Path) -> Bundle:
 
 
 def _visibility_of(key: str, spec) -> str:
-    parts = key.split("/")
-    if parts[0] == "mut":  # mut/<mutant>/<test>/<case>/<output>
-        parts = ["out", *parts[2:]]
-    kind, first, case = parts[:3]
+    kind, first, case = key_case(key)
     if kind == "in":
         cs = spec.casesets[first]
     else:

@@ -1,12 +1,20 @@
 """Typed fields of a YAML/JSON mapping and a reader that checks a mapping against a table of them.
 
-Shared by the assignment spec (spec.py) and the mutant catalog (mutants.py). Every error names the
+Shared by the assignment spec (spec/), the course policy and the mutant catalog (build/mutants.py).
+A key is declared once, as a field of the dataclass that holds its value:
+
+    @dataclass(frozen=True)
+    class Limits:
+        memory_mb: int = key("int", 1024, "address space ..., in MB", positive=True)
+
+and `table(Limits)` is the field table the reader checks a mapping against. Every error names the
 file, the path inside it and what is wrong:
     assignments/rnn/assignment.yaml: tests[3].rtol: expected a number, got 'tight'
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +22,7 @@ from typing import Any
 
 from autograder.core.errors import SpecError
 
-__all__ = ["Fld", "Reader", "REQUIRED", "NAME_RE", "show", "join"]
+__all__ = ["Fld", "Reader", "REQUIRED", "NAME_RE", "show", "join", "key", "table"]
 
 REQUIRED = object()  # the default of a key that must be given
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -29,6 +37,41 @@ class Fld:
     help: str = ""
     choices: tuple = ()
     positive: bool = False
+
+
+_FLD = "autograder.fld"  # metadata entry of a dataclass field that is a key of a mapping
+
+
+def key(kind: str, default: Any = REQUIRED, help: str = "", *, choices: tuple = (), positive: bool = False,
+        value: Any = dataclasses.MISSING, name: str = ""):
+    """A dataclass field that is also a key of a mapping: its type, default (REQUIRED: none) and meaning.
+
+    The attribute's own default follows from `default` (a list becomes a tuple, a mapping a fresh
+    dict, REQUIRED none) unless `value` gives it (`Limits()` for a `limits:` mapping), and `name`
+    is the key when it differs from the attribute's name."""
+    fld = Fld(kind, default, help, tuple(choices), positive)
+    meta = {_FLD: (name, fld)}
+    if value is REQUIRED:
+        return dataclasses.field(metadata=meta)
+    if value is not dataclasses.MISSING:
+        return dataclasses.field(default=value, metadata=meta)
+    if default is REQUIRED:
+        return dataclasses.field(metadata=meta)
+    if isinstance(default, list):
+        return dataclasses.field(default=tuple(default), metadata=meta)
+    if isinstance(default, dict):
+        return dataclasses.field(default_factory=lambda: dict(default), metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def table(cls) -> dict:
+    """Key -> Fld of the dataclass `cls`'s fields declared with `key`, in their order."""
+    out = {}
+    for f in dataclasses.fields(cls):
+        if _FLD in f.metadata:
+            name, fld = f.metadata[_FLD]
+            out[name or f.name] = fld
+    return out
 
 
 class Reader:

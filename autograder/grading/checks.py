@@ -1,4 +1,5 @@
-"""The four kinds of check. Each judges one case, in the grader, on plain arrays.
+"""One check per kind of test (the kinds are declared in spec/kinds.py). Each judges one case, in
+the grader, on plain arrays.
 
 - outputs:   every output (or those named in `outputs:`) against the reference, with the test's
              tolerance; a `trajectory:` output (one value per step) is compared step by step;
@@ -28,10 +29,22 @@ from autograder.grading.compare import compare, compare_trajectory, same_bits
 from autograder.grading.failures import Failure, describe_failure, reply_failure
 from autograder.grading.gradcheck import ForwardFailed, GradChecker
 from autograder.kit.judges import resolve
+from autograder.spec.kinds import CHECK_KINDS, GRADIENTS, OUTPUTS, PROPERTY, UNCHANGED
 
-__all__ = ["run_check", "describe_failure", "CaseContext", "diagnosable", "compared", "case_failure", "BATCH_BYTES"]
+__all__ = ["run_check", "describe_failure", "CaseContext", "diagnosable", "compared", "case_failure", "BATCH_BYTES",
+           "CHECKS"]
 
 BATCH_BYTES = 4 << 20  # inputs sent in one batched request, at most (about)
+
+CHECKS: dict = {}  # kind name -> its check
+
+
+def _checks(kind):
+    """Register the decorated function as the check of `kind` (a kinds.CheckKind)."""
+    def register(fn):
+        CHECKS[kind.name] = fn
+        return fn
+    return register
 
 
 class CaseContext:
@@ -51,8 +64,8 @@ class CaseContext:
         self.kind = None  # what kind of failure a check found in the values ('shape', 'output', ...)
 
     def describe(self, reply) -> str:
-        """describe_failure, with what this grade knows (graded names, earlier hangs)."""
-        return describe_failure(reply, self.test, self.graded, self.hung)
+        """describe_failure, with what this grade knows (graded names, earlier hangs, the budget)."""
+        return describe_failure(reply, self.test, self.graded, self.hung, self.budget)
 
     def call(self, probe: str, inputs: dict | None = None, return_inputs: bool = False):
         reply = self.child.call(self.test.module, probe, self.inputs if inputs is None else inputs,
@@ -78,12 +91,10 @@ class CaseContext:
         return None, many
 
     def _settle(self, reply) -> bool:
-        """A banned call fails a reply that came back; a timeout names the grade's budget when that
-        set the deadline; a failed reply is kept for diagnosis. True when the reply failed."""
+        """A banned call fails a reply that came back; a failed reply is kept for diagnosis. True
+        when the reply failed."""
         if reply.failure is None and reply.banned:
             reply.failure = "banned"
-        if reply.failure == "timeout" and self.budget is not None:
-            reply.detail = f"budget:{self.budget:g}"
         if reply.failure is not None:
             self.failed_reply = reply
         return reply.failure is not None
@@ -145,6 +156,7 @@ def _compare_all(ctx, got: dict, expected: dict, label=lambda k: k) -> str | Non
     return "\n".join(problems) + tail
 
 
+@_checks(OUTPUTS)
 def check_outputs(ctx: CaseContext) -> str | None:
     reply = ctx.call(ctx.test.probe)
     if reply.failure:
@@ -152,13 +164,14 @@ def check_outputs(ctx: CaseContext) -> str | None:
     return _compare_all(ctx, reply.outputs, _select(ctx.expected, ctx.test.outputs))
 
 
+@_checks(GRADIENTS)
 def check_gradients(ctx: CaseContext) -> str | None:
     test = ctx.test
     reply = ctx.call(test.probe)
     if reply.failure:
         return ctx.describe(reply)
     grads = reply.outputs
-    problem = _compare_all(ctx, grads, _select(ctx.expected, test.outputs), label=lambda k: f"d{k}")
+    problem = _compare_all(ctx, grads, _select(ctx.expected, test.outputs), label=lambda k: test.check_kind.label + k)
     if problem or not test.forward:
         return problem
 
@@ -180,6 +193,7 @@ def check_gradients(ctx: CaseContext) -> str | None:
         return f"your forward pass did not return the output {e}"
 
 
+@_checks(UNCHANGED)
 def check_unchanged(ctx: CaseContext) -> str | None:
     reply = ctx.call(ctx.test.probe, return_inputs=True)
     if reply.failure:
@@ -204,6 +218,7 @@ def check_unchanged(ctx: CaseContext) -> str | None:
     return None
 
 
+@_checks(PROPERTY)
 def check_property(ctx: CaseContext) -> str | None:
     test = ctx.test
     reply = ctx.call(test.probe)
@@ -232,12 +247,13 @@ def check_property(ctx: CaseContext) -> str | None:
     return judge(ctx.inputs, reply.outputs, params)
 
 
-_KINDS = {"outputs": check_outputs, "gradients": check_gradients,
-          "unchanged": check_unchanged, "property": check_property}
+_missing = set(CHECK_KINDS) - set(CHECKS)
+if _missing:
+    raise ImportError(f"no check is registered for the kind(s) {', '.join(sorted(_missing))} of spec/kinds.py")
 
 
 def run_check(ctx: CaseContext) -> str | None:
-    return _KINDS[ctx.test.kind](ctx)
+    return CHECKS[ctx.test.kind](ctx)
 
 
 def case_failure(ctx: CaseContext) -> Failure:
@@ -246,7 +262,7 @@ def case_failure(ctx: CaseContext) -> Failure:
     'mismatch'; a wrong shape: 'shape'; a missing output: 'output')."""
     reply = ctx.failed_reply
     if reply is not None:
-        failure = reply_failure(reply, ctx.test, ctx.graded, ctx.hung)
+        failure = reply_failure(reply, ctx.test, ctx.graded, ctx.hung, ctx.budget)
     else:
         failure = Failure(ctx.kind or "mismatch", function=ctx.test.graded)
     failure.case, failure.case_visibility = ctx.case.name, ctx.case.visibility

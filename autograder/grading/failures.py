@@ -17,11 +17,48 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Failure", "FAILURE_KINDS", "Blame", "student_stack", "blame", "describe_failure",
-           "reply_failure", "hung_key"]
+__all__ = ["Failure", "FailureKind", "FAILURE_KIND", "FAILURE_KINDS", "Blame", "student_stack", "blame",
+           "describe_failure", "reply_failure", "hung_key", "failure_kinds_with"]
 
-FAILURE_KINDS = ("mismatch", "shape", "exception", "timeout", "budget", "banned", "import", "died", "output",
-                 "missing_file", "not_implemented", "dependency", "hung_before", "protocol", "internal", "other")
+
+@dataclass(frozen=True)
+class FailureKind:
+    """A kind of failure, declared once: how it reads, and how reports and hints treat it."""
+
+    name: str
+    label: str  # how it reads in a table or a sentence
+    limit: bool = False  # a limit was hit (time, budget, a process that died)
+    elsewhere: bool = False  # not the target's own doing: the test's hint would point at the wrong code
+    knock_on: bool = False  # follows from another function's failure: counted where that one starts
+    whole_file: bool = False  # fails every test of a file, not of one function
+    shows_type: bool = False  # its label names the exception type
+
+
+FAILURE_KIND = {k.name: k for k in (
+    FailureKind("mismatch", "wrong values"),
+    FailureKind("shape", "wrong shape"),
+    FailureKind("exception", "exception", shows_type=True),
+    FailureKind("timeout", "time limit", limit=True),
+    FailureKind("budget", "time budget used up", limit=True, elsewhere=True),
+    FailureKind("banned", "banned call"),
+    FailureKind("import", "import error", whole_file=True, shows_type=True),
+    FailureKind("died", "process died", limit=True),
+    FailureKind("output", "unusable output"),
+    FailureKind("missing_file", "missing file", elsewhere=True, whole_file=True),
+    FailureKind("not_implemented", "not implemented"),
+    FailureKind("dependency", "a function it calls failed", elsewhere=True, knock_on=True),
+    FailureKind("hung_before", "hung in an earlier test", limit=True, elsewhere=True, knock_on=True),
+    FailureKind("protocol", "broke the protocol"),
+    FailureKind("internal", "grader error", elsewhere=True),
+    FailureKind("other", "failed"),
+)}
+FAILURE_KINDS = tuple(FAILURE_KIND)
+
+
+def failure_kinds_with(flag: str) -> tuple[str, ...]:
+    """Names of the failure kinds whose `flag` is set."""
+    return tuple(k.name for k in FAILURE_KIND.values() if getattr(k, flag))
+
 
 _MAX_FRAMES = 64
 
@@ -35,6 +72,14 @@ class Failure:
     function: str = ""  # the function blamed: the test's target, or one it calls
     case: str = ""
     case_visibility: str = ""
+
+    @property
+    def label(self) -> str:
+        """How it reads in a table: 'wrong shape', 'exception: TypeError'; an unknown kind (from an
+        older results file) as itself."""
+        known = FAILURE_KIND.get(self.kind)
+        words = known.label if known else self.kind
+        return f"{words}: {self.type}" if self.type and known and known.shows_type else words
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "type": self.type, "function": self.function, "case": self.case,
@@ -113,20 +158,22 @@ def _dependency_sentence(dep: str, caller: str, what: str) -> str:
     return f"this test first calls your {dep}, which {what}"
 
 
-def describe_failure(reply, test, graded=frozenset(), hung=None) -> str:
+def describe_failure(reply, test, graded=frozenset(), hung=None, budget: float | None = None) -> str:
     """One sentence on why a call gave no usable result; never grader internals.
 
     `graded`: the spec's (module, name) pairs, to blame a function the target calls; `hung`:
-    (module, name) -> the name of the earlier test in which that function hit its time limit."""
-    return _describe(reply, test, graded, hung or {})[0]
+    (module, name) -> the name of the earlier test in which that function hit its time limit;
+    `budget`: the whole grade's budget in seconds when it, not the test's time limit, set the
+    deadline of the call (a timeout is then the budget's)."""
+    return _describe(reply, test, graded, hung or {}, budget)[0]
 
 
-def reply_failure(reply, test, graded=frozenset(), hung=None) -> Failure:
+def reply_failure(reply, test, graded=frozenset(), hung=None, budget: float | None = None) -> Failure:
     """The typed record of the same failure (case fields left empty)."""
-    return _describe(reply, test, graded, hung or {})[1]
+    return _describe(reply, test, graded, hung or {}, budget)[1]
 
 
-def _describe(reply, test, graded, hung) -> tuple[str, Failure]:
+def _describe(reply, test, graded, hung, budget) -> tuple[str, Failure]:
     who = test.graded
     limit = f"{test.timeout:g} s"
     err = reply.error or {}
@@ -141,7 +188,8 @@ def _describe(reply, test, graded, hung) -> tuple[str, Failure]:
     if reply.failure == "banned" or etype == "BannedCall" or reply.banned:
         names = ", ".join(dict.fromkeys(reply.banned)) or message
         return fail("banned", f"{who} uses {names}, which this assignment does not allow; write that part yourself")
-    refused = tuple(_text(err.get("refused")).split(":", 1))
+    refused = err.get("refused")  # [module, function or <module>] of a RefusedCall
+    refused = (_text(refused[0]), _text(refused[1])) if isinstance(refused, list) and len(refused) == 2 else ()
     if reply.failure in ("import", "error") and etype == "RefusedCall" and refused in hung:
         earlier = hung[refused]
         again = "it is not called again in this run, so that the time goes to the other tests"
@@ -185,9 +233,9 @@ def _describe(reply, test, graded, hung) -> tuple[str, Failure]:
         return fail("exception", f"{who} raised {etype}: {message}{at}", type_=etype)
     if reply.failure == "output":
         return fail("output", f"{who} returned a value the grader cannot use: {message}")
-    if reply.failure == "timeout" and reply.detail.startswith("budget:"):
+    if reply.failure == "timeout" and budget is not None:
         return fail("budget", f"{who} was stopped because the whole grade used up its time budget of "
-                              f"{reply.detail[7:]} s while this test ran; make the slow functions faster "
+                              f"{budget:g} s while this test ran; make the slow functions faster "
                               "(see the timings of earlier tests)")
     if reply.failure == "timeout":
         key = hung_key(student_stack(reply.stack), test, graded)

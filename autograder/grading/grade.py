@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.grading.checks import CaseContext, case_failure, compared, diagnosable, run_check
-from autograder.grading.failures import Failure, hung_key, student_stack
+from autograder.grading.failures import Failure, failure_kinds_with, hung_key, student_stack
 from autograder.grading.diagnosis import diagnose
 from autograder.grading.patterns import diagnose_patterns
 from autograder.grading.results import ADVISORY_NOTE, Report, TestResult
@@ -68,7 +68,7 @@ def prepare_workdir(files: dict, support_dir: Path, user: str | None = None) -> 
 
 
 # Failures that are not the target's own doing: its hint would point at the wrong code.
-_NOT_THE_TARGET = ("dependency", "hung_before", "missing_file", "budget", "internal")
+_NOT_THE_TARGET = failure_kinds_with("elsewhere")
 
 
 @dataclass
@@ -115,14 +115,14 @@ def _run_test(test, bundle, workdir, visibilities, present, budget_deadline, log
     deadline = min(start + test.timeout, budget_deadline)
     job = ChildJob(workdir=workdir, probes_path=str(bundle.probes_path), modules=(test.module,),
                    limits=test.limits, timeout=test.timeout, banned=test.banned, user=user,
-                   refuse=tuple(f"{module}:{qual}" for module, qual in state.hung),
+                   refuse=tuple(state.hung),
                    declared=for_test(spec, test))
     child = Child(job)
     if state.waiting is not None:
         child.on_wait = lambda: state.waiting(test, time.monotonic() - start)
     problem, passed_cases = None, []
     try:
-        verify = bundle.verify_module() if test.kind == "property" else None
+        verify = bundle.verify_module() if test.check_kind.takes_verify else None
         for case in cases:
             ctx = CaseContext(child, test, case, bundle.inputs(test.cases, case), bundle.expected(test.id, case),
                               deadline, verify, budget=spec.budget if deadline == budget_deadline else None,

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.grading.compare import compare
+from autograder.spec.kinds import check_kind
 
 __all__ = ["diagnose_patterns", "PATTERNS"]
 
@@ -29,9 +30,7 @@ PATTERNS = ("batch_axis", "reshape", "transposed", "swapped", "sign", "factor")
 
 def _label(test, name: str) -> str:
     """How the check's messages name an output."""
-    if test.kind == "gradients":
-        return f"d{name}"
-    return name
+    return check_kind(test.kind).label + name
 
 
 def _float(arr) -> np.ndarray | None:

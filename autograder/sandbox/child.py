@@ -41,7 +41,7 @@ class ChildJob:
     limits: object
     timeout: float
     banned: tuple[str, ...] = ()
-    refuse: tuple[str, ...] = ()  # 'module:function' (or 'module:<module>') that hung earlier: raise at once
+    refuse: tuple[tuple[str, str], ...] = ()  # (module, function or <module>) that hung earlier: raise at once
     user: str | None = None
     env: dict | None = None
     as_root: bool = False
@@ -105,7 +105,7 @@ def _describe_exception(exc: BaseException, workdir: str) -> dict:
                 where = {"file": os.path.basename(fr.filename), "line": fr.lineno or 0,
                          "code": (fr.line or "").strip()[:200], "function": fr.name}
     exc_type = type(exc)
-    refused = {"refused": exc.key} if isinstance(exc, stacks.RefusedCall) else {}
+    refused = {"refused": list(exc.key)} if isinstance(exc, stacks.RefusedCall) else {}
     try:
         stack = stacks.student_frames(traceback.walk_tb(exc.__traceback__), workdir)
     except BaseException:

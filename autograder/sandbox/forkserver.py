@@ -42,8 +42,7 @@ _EXITED: dict = {}  # pid -> exit status of children `wait` reaped before their 
 def serve(sock: socket.socket) -> None:
     """The template's life: answer requests on `sock` until the grader closes its end."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C stops the grader, which closes the socket
-    reaper._state["subreaper"] = None  # a cached answer may have come through fork; the flag did not
-    reaper.become_subreaper()
+    reaper.become_subreaper(fresh=True)  # a cached answer may have come through fork; the flag did not
     sock.settimeout(None)
     try:
         _loop(sock)
@@ -121,6 +120,7 @@ def _job(wire: dict, fds):
     if len(fds) != 3:
         raise ValueError(f"a fork request carries {len(fds)} file descriptors, not 3")
     return ChildJob(**dict(wire, modules=tuple(wire["modules"]), banned=tuple(wire["banned"]),
+                           refuse=tuple(tuple(key) for key in wire["refuse"]),
                            limits=SimpleNamespace(**wire["limits"])))
 
 

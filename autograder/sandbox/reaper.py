@@ -18,9 +18,12 @@ _PR_SET_CHILD_SUBREAPER = 36
 _state = {"subreaper": None}
 
 
-def become_subreaper() -> bool:
-    """Ask Linux to re-parent our orphaned descendants to us. True when it worked."""
-    if _state["subreaper"] is None:
+def become_subreaper(fresh: bool = False) -> bool:
+    """Ask Linux to re-parent our orphaned descendants to us. True when it worked.
+
+    The answer is cached; `fresh` asks again, as a process forked from one that asked must (the
+    cached answer came through fork, the kernel's flag did not)."""
+    if fresh or _state["subreaper"] is None:
         try:
             libc = ctypes.CDLL(None, use_errno=True)
             _state["subreaper"] = libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0

@@ -32,9 +32,9 @@ _MAX_FRAMES = 64
 class RefusedCall(Exception):
     """Raised instead of running a function that hit its time limit earlier in this grade."""
 
-    def __init__(self, key: str):
-        super().__init__(f"{key} hit its time limit earlier in this grade and is not run again")
-        self.key = key
+    def __init__(self, module: str, qual: str):
+        super().__init__(f"{module}:{qual} hit its time limit earlier in this grade and is not run again")
+        self.key = (module, qual)  # what hung: (module, `function`, `Class.method` or `<module>`)
 
 
 def _qualname(frame) -> str:
@@ -104,36 +104,36 @@ class _RefusedImports:
 
     def find_spec(self, name, path=None, target=None):
         if name in self.names:
-            raise RefusedCall(f"{name}:<module>")
+            raise RefusedCall(name, "<module>")
         return None
 
 
 def _split(keys):
+    """The well-formed (module, qual) pairs of `keys`."""
     for key in keys:
-        module, _, qual = key.partition(":")
-        if module and qual:
-            yield key, module, qual
+        if isinstance(key, (tuple, list)) and len(key) == 2 and all(isinstance(k, str) and k for k in key):
+            yield tuple(key)
 
 
 def refuse_imports(keys) -> None:
     """Before the submission is imported: modules whose top level hung raise RefusedCall."""
-    names = [module for _, module, qual in _split(keys) if qual == "<module>"]
+    names = [module for module, qual in _split(keys) if qual == "<module>"]
     if names:
         sys.meta_path.insert(0, _RefusedImports(names))
 
 
-def _refuser(key: str):
+def _refuser(module: str, qual: str):
     def refused(*args, **kwargs):
-        raise RefusedCall(key)
+        raise RefusedCall(module, qual)
     return refused
 
 
 def refuse_calls(keys, workdir: str) -> None:
-    """After the import: each `module:function` or `module:Class.method` of `keys` raises
+    """After the import: each (module, `function`) or (module, `Class.method`) of `keys` raises
     RefusedCall, through every name a submitted module binds to it."""
     mine = [m for m in list(sys.modules.values())
             if os.path.dirname(getattr(m, "__file__", None) or "") == workdir]
-    for key, module_name, qual in _split(keys):
+    for module_name, qual in _split(keys):
         module = sys.modules.get(module_name)
         if module is None or qual == "<module>":
             continue
@@ -143,9 +143,9 @@ def refuse_calls(keys, workdir: str) -> None:
             continue
         if method:
             if isinstance(original, type) and method in original.__dict__:
-                setattr(original, method, _refuser(key))
+                setattr(original, method, _refuser(module_name, qual))
             continue
-        replacement = _refuser(key)
+        replacement = _refuser(module_name, qual)
         for m in mine:
             for name, value in list(vars(m).items()):
                 if value is original:

@@ -27,7 +27,7 @@ from autograder.core.arrays import ArrayFile
 from autograder.core.errors import AutograderError
 from autograder.spec.model import load_spec
 
-__all__ = ["Bundle", "input_key", "output_key", "GRADESCOPE_ONLY"]
+__all__ = ["Bundle", "input_key", "output_key", "mutant_key", "key_case", "GRADESCOPE_ONLY"]
 
 GRADESCOPE_ONLY = "gradescope_only.json"
 
@@ -37,6 +37,19 @@ def input_key(caseset: str, case: str, name: str = "") -> str:
 
 def output_key(test_id: str, case: str, name: str = "") -> str:
     return f"out/{test_id}/{case}/{name}"
+
+
+def mutant_key(mutant: str, test_id: str, case: str, name: str = "") -> str:
+    return f"mut/{mutant}/{test_id}/{case}/{name}"
+
+
+def key_case(key: str) -> tuple[str, str, str]:
+    """Whose case an array key belongs to: ("in", case set, case) for an input, ("out", test id,
+    case) for a reference output or a mutant's."""
+    parts = key.split("/")
+    if parts[0] == "mut":
+        parts = ["out", *parts[2:]]
+    return parts[0], parts[1], parts[2]
 
 
 class Bundle:
@@ -59,6 +72,12 @@ class Bundle:
 
     def visibilities(self) -> tuple[str, ...]:
         return tuple(v for v in ("public", "hidden") if (self.root / f"{v}.arrays").is_file())
+
+    def load(self, visibilities=None) -> None:
+        """Read the array files of `visibilities` (default: all this bundle has) now rather than when
+        first asked for, so that processes forked afterwards share them."""
+        for vis in self.visibilities() if visibilities is None else visibilities:
+            self._arrays(vis)
 
     def _arrays(self, visibility: str) -> tuple:
         """Prefix ('in/<caseset>/<case>/' or 'out/<test>/<case>/') -> {name: full key}, and the
@@ -90,7 +109,7 @@ class Bundle:
         """Mutant name -> its recorded outputs for this test and case (only where it differs)."""
         out = {}
         for name in self.hints():
-            got = self._under(case.visibility, f"mut/{name}/{test_id}/{case.name}/")
+            got = self._under(case.visibility, mutant_key(name, test_id, case.name))
             if got:
                 out[name] = got
         return out

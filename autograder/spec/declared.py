@@ -128,7 +128,7 @@ def check_tests(r: Reader, declared: dict, tests, probes_py: set | None = None) 
                 if name and name not in declared and name not in probes_py:
                     r.fail(f"{path}.{key}", f"no probe '{name}': declare it under probes: or define it in probes.py")
         decl = declared.get(t.probe)
-        if decl is not None and t.kind != "unchanged":
+        if decl is not None and not t.check_kind.returns_inputs:  # an unchanged test also names what it snapshots
             have = outputs_of(decl)
             missing = [o for o in (*t.outputs, *([t.trajectory] if t.trajectory else [])) if have is not None
                        and o not in have]

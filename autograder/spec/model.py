@@ -1,221 +1,32 @@
 """Load an assignment spec (assignment.yaml, or its JSON copy in a bundle) into typed objects.
 
-Every key has a type, a default (or is required) and a description; see `TEST_FIELDS`,
-`SPEC_FIELDS` and friends (checked by fields.Reader), and `policy.POLICY_FIELDS` for `policy:`. Every error names the file, the path inside
-it and what is wrong:
+Every key has a type, a default (or is required) and a description, declared once with the
+dataclass that holds it (schema.py: `Test`, `Spec`, `Limits`; policy.py for `policy:`) and checked
+by fields.Reader; the kinds of test are declared in kinds.py. Every error names the file, the path
+inside it and what is wrong:
     assignments/rnn/assignment.yaml: tests[3].rtol: expected a number, got 'tight'
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.core.errors import SpecError
-from autograder.core.fields import NAME_RE, REQUIRED, Fld, Reader, show
+from autograder.core.fields import NAME_RE, Fld, Reader, show
 from autograder.kit.cases import edge_cases
 from autograder.kit.judges import check_args
 from autograder.spec.declared import check_tests, read_probes
+from autograder.spec.kinds import KINDS, check_kind, kinds_with, spoken
 from autograder.spec.policy import Policy, read_policy
+from autograder.spec.schema import (CASESET_FIELDS, DEFAULT_FIELDS, FRAMEWORKS, LIMIT_FIELDS, SPEC_FIELDS,
+                                    TEST_FIELDS, VISIBILITIES, Case, CaseSet, Limits, Spec, Test, case_seed)
 
 __all__ = [
     "Spec", "Test", "CaseSet", "Case", "Limits", "load_spec", "spec_from_dict",
     "KINDS", "VISIBILITIES", "FRAMEWORKS", "Policy",
+    "LIMIT_FIELDS", "DEFAULT_FIELDS", "SPEC_FIELDS", "CASESET_FIELDS", "TEST_FIELDS", "case_seed",
 ]
-
-KINDS = ("outputs", "gradients", "unchanged", "property")
-VISIBILITIES = ("public", "hidden")
-FRAMEWORKS = ("numpy", "torch")
-
-
-LIMIT_FIELDS = {
-    "memory_mb": Fld("int", 1024, "address space the child may add beyond what it inherits, in MB", positive=True),
-    "file_size_mb": Fld("int", 16, "largest file the child may write, in MB", positive=True),
-    "processes": Fld("int", 32, "processes the sandbox user may run at once (enforced when grading as root)", positive=True),
-    "output_kb": Fld("int", 10, "student stdout/stderr kept per test, in KB", positive=True),
-    "result_mb": Fld("int", 64, "largest reply (all returned arrays together) a child may send, in MB", positive=True),
-    "tmp_mb": Fld("int", 64, "size of each of the child's private /tmp, /var/tmp and /dev/shm (as root), in MB",
-                  positive=True),
-}
-
-DEFAULT_FIELDS = {
-    "points": Fld("number", 1, "points of a test that sets none"),
-    "timeout": Fld("number", 10, "seconds a test may take (all its cases and calls together)", positive=True),
-    "rtol": Fld("number", 1e-6, "relative tolerance of value comparisons"),
-    "atol": Fld("number", 1e-8, "absolute tolerance of value comparisons"),
-    "visibility": Fld("str", "hidden", "public (self-check and shown at once) or hidden", choices=VISIBILITIES),
-    "banned": Fld("names", [], "dotted names of library callables no graded call may use"),
-    "limits": Fld("mapping", {}, "resource limits of the child process (see LIMIT_FIELDS)"),
-    "advisory_kinds": Fld("names", ["unchanged"], "kinds of test that are advisory unless a test sets "
-                                                 "advisory: false (reported passed or failed, 0 points)"),
-}
-
-SPEC_FIELDS = {
-    "name": Fld("name", REQUIRED, "assignment name; also the folder names under assignments/ and solutions/"),
-    "title": Fld("str", REQUIRED, "human title shown to students"),
-    "framework": Fld("str", "numpy", "numpy or torch: what the grader preloads and installs", choices=FRAMEWORKS),
-    "files": Fld("files", REQUIRED, "files a student submits (python modules)"),
-    "support": Fld("files", [], "files from the assignment folder shipped with both zips (data, helpers)"),
-    "local_checks": Fld("files", [], "pytest files (test_*.py) from the assignment folder shipped only in the "
-                                     "starter: checks students run themselves (a full training run), never graded"),
-    "preload": Fld("names", [], "modules the grader imports before forking, so that children start warm"),
-    "budget": Fld("number", 600, "seconds the whole grade may take; later tests fail with a timeout", positive=True),
-    "defaults": Fld("mapping", {}, "defaults for every test (see DEFAULT_FIELDS)"),
-    "cases": Fld("mapping", REQUIRED, "named case sets: builder, public and hidden cases"),
-    "tests": Fld("list", REQUIRED, "the graded tests, in the order they are reported"),
-    "probes": Fld("mapping", {}, "declarative probes: name -> steps (see spec/declared.py)"),
-    "policy": Fld("mapping", {}, "course policy: late penalty, visibility of hidden tests, daily limit "
-                                 "(see policy.POLICY_FIELDS)"),
-}
-
-CASESET_FIELDS = {
-    "builder": Fld("name", REQUIRED, "function in the assignment's cases.py that builds one case"),
-    "public": Fld("list", [], "cases shipped with the starter; each a mapping with `name` and builder arguments"),
-    "hidden": Fld("list", [], "cases only in the grader zip"),
-    "edges": Fld("mapping", {}, "edge shapes added as hidden cases, e.g. {N: 1, T: 1} (see kit.cases.edge_cases)"),
-}
-
-TEST_FIELDS = {
-    "target": Fld("str", REQUIRED, "graded function or class as module.name, e.g. rnn_layers.rnn_forward"),
-    "title": Fld("str", REQUIRED, "what the test checks; the reported name is '<name>: <title>'"),
-    "kind": Fld("str", REQUIRED, "outputs, gradients, unchanged or property", choices=KINDS),
-    "probe": Fld("name", REQUIRED, "probe calling the student's code on one case: declared under probes:, else "
-                                   "a function in probes.py"),
-    "cases": Fld("name", REQUIRED, "the case set to run"),
-    "points": Fld("number", None, "points (default: defaults.points)"),
-    "visibility": Fld("str", None, "public or hidden (default: defaults.visibility)", choices=VISIBILITIES),
-    "timeout": Fld("number", None, "seconds for the whole test (default: defaults.timeout)", positive=True),
-    "rtol": Fld("number", None, "relative tolerance (default: defaults.rtol)"),
-    "atol": Fld("number", None, "absolute tolerance (default: defaults.atol)"),
-    "outputs": Fld("names", [], "outputs compared with the reference (default: every output); required by "
-                                "property and unchanged tests, whose points come only from these"),
-    "trajectory": Fld("name", None, "an output holding one value per step (say a loss per training step), "
-                                    "compared step by step: a failure names the step where it departs"),
-    "forward": Fld("name", None, "gradients: probe giving the outputs of the student's forward pass"),
-    "upstream": Fld("mapping", {}, "gradients: output name -> case input holding its upstream gradient (null: 1)"),
-    "verify": Fld("judge", None, "property: the judge of the outputs (runs in the grader): a function in "
-                                 "verify.py, or {kit: NAME, setting: value} for a judge of autograder.kit.judges"),
-    "banned": Fld("names", None, "dotted names of callables this test's calls may not use (adds to defaults)"),
-    "limits": Fld("mapping", {}, "resource limits for this test (override defaults.limits)"),
-    "hint": Fld("str", "", "one line shown to students when the test fails"),
-    "blocks": Fld("mapping", {}, "output -> names of the equal blocks of its last axis (e.g. gates [i, f, o, g])"),
-    "diagnose": Fld("bool", True, "run in mutant analysis and match failures against the catalog; switch off "
-                                  "for long training checks"),
-    "advisory": Fld("bool", None, "reported passed or failed with its message, but max_score 0 and no effect on "
-                                  "the score (default: true for the kinds in defaults.advisory_kinds)"),
-    "id": Fld("name", None, "set by the build in a bundle's copy of the spec; never written by hand"),
-}
-
-
-@dataclass(frozen=True)
-class Limits:
-    memory_mb: int = 1024
-    file_size_mb: int = 16
-    processes: int = 32
-    output_kb: int = 10
-    result_mb: int = 64
-    tmp_mb: int = 64
-
-
-@dataclass(frozen=True)
-class Case:
-    name: str
-    visibility: str
-    params: dict
-    seed: int
-
-    def describe(self) -> str:
-        shown = ", ".join(f"{k}={v}" for k, v in self.params.items())
-        return f"{self.visibility} case '{self.name}'" + (f" ({shown})" if shown else "")
-
-
-@dataclass(frozen=True)
-class CaseSet:
-    name: str
-    builder: str
-    cases: tuple[Case, ...]
-
-    def select(self, visibilities) -> tuple[Case, ...]:
-        return tuple(c for c in self.cases if c.visibility in visibilities)
-
-
-@dataclass(frozen=True)
-class Test:
-    id: str
-    target: str
-    title: str
-    kind: str
-    probe: str
-    cases: str
-    points: float
-    visibility: str
-    timeout: float
-    rtol: float
-    atol: float
-    outputs: tuple[str, ...] = ()
-    trajectory: str | None = None
-    forward: str | None = None
-    upstream: dict = field(default_factory=dict)
-    verify: str | dict | None = None  # a verify.py function, or {kit: NAME, ...settings}
-    banned: tuple[str, ...] = ()
-    limits: Limits = Limits()
-    hint: str = ""
-    blocks: dict = field(default_factory=dict)
-    diagnose: bool = True
-    advisory: bool = False  # reported, 0 points (points is then 0)
-
-    @property
-    def graded(self) -> str:
-        """The graded function or class, without its module."""
-        return self.target.rsplit(".", 1)[-1]
-
-    @property
-    def module(self) -> str:
-        return self.target.rsplit(".", 1)[0]
-
-    @property
-    def name(self) -> str:
-        return f"{self.graded}: {self.title}"
-
-
-@dataclass(frozen=True)
-class Spec:
-    name: str
-    title: str
-    framework: str
-    files: tuple[str, ...]
-    support: tuple[str, ...]
-    budget: float
-    preload: tuple[str, ...]
-    casesets: dict
-    tests: tuple[Test, ...]
-    policy: Policy = Policy()
-    local_checks: tuple[str, ...] = ()
-    source: str = "assignment.yaml"
-    raw: dict = field(default_factory=dict, repr=False, compare=False)
-    declared: dict = field(default_factory=dict)  # probe name -> declaration (spec/declared.py)
-
-    @property
-    def modules(self) -> tuple[str, ...]:
-        return tuple(f[:-3] for f in self.files if f.endswith(".py"))
-
-    @property
-    def max_score(self) -> float:
-        return sum(t.points for t in self.tests)
-
-    def test(self, test_id: str) -> Test:
-        for t in self.tests:
-            if t.id == test_id:
-                return t
-        raise KeyError(test_id)
-
-
-def case_seed(assignment: str, caseset: str, visibility: str, name: str) -> int:
-    """The named seed of one case: stable across machines and Python versions."""
-    digest = hashlib.sha256(f"{assignment}/{caseset}/{visibility}/{name}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
 
 
 def _limits(r: Reader, base: dict, override: dict, path: str) -> Limits:
@@ -231,6 +42,39 @@ def _blocks(r: Reader, value: dict, path: str) -> dict:
         if not isinstance(names, list) or len(names) < 2 or not all(isinstance(n, str) and n for n in names):
             r.fail(f"{path}.{key}", f"expected a list of at least two block names, got {show(names)}")
     return {k: tuple(v) for k, v in value.items()}
+
+
+def _kind_rules(r: Reader, t: dict, path: str) -> None:
+    """What a test's kind requires of its keys and allows (kinds.py)."""
+    kind = check_kind(t["kind"])
+    only = lambda flag: spoken(kinds_with(flag), "'")  # noqa: E731
+    if kind.takes_forward and t["upstream"] and not t["forward"]:
+        r.fail(f"{path}.upstream", "upstream is only used with forward (the numerical gradient check)")
+    if t["forward"] and not kind.takes_forward:
+        r.fail(f"{path}.forward", f"only tests of kind {only('takes_forward')} take a forward probe")
+    if t["forward"] and not t["upstream"]:
+        r.fail(f"{path}.upstream", f"a {kind.name} test with a forward probe needs upstream: "
+                                   "{output: case input or null}")
+    for out_name, src in t["upstream"].items():
+        if src is not None and not isinstance(src, str):
+            r.fail(f"{path}.upstream.{out_name}", f"expected a case input name or null, got {show(src)}")
+    if kind.takes_verify and not t["verify"]:
+        r.fail(f"{path}.verify", f"a {kind.name} test needs verify: the function in verify.py that judges it")
+    if t["verify"] and not kind.takes_verify:
+        r.fail(f"{path}.verify", f"only tests of kind {only('takes_verify')} take verify")
+    if isinstance(t["verify"], dict):
+        problem = check_args(t["verify"]["kit"], {k: v for k, v in t["verify"].items() if k != "kit"})
+        if problem:
+            r.fail(f"{path}.verify", problem)
+    if kind.outputs_required and not t["outputs"]:
+        article = "an" if kind.name[0] in "aeiou" else "a"
+        r.fail(f"{path}.outputs", f"{article} {kind.name} test earns points only from outputs that match the "
+                                  "reference; name them (outputs: [...]): what is judged besides them can only "
+                                  "fail it")
+    if t["trajectory"] and (not kind.takes_trajectory or (t["outputs"] and t["trajectory"] not in t["outputs"])):
+        r.fail(f"{path}.trajectory", f"'{t['trajectory']}' must be an output this test compares with the "
+                                     f"reference (kind {spoken(kinds_with('takes_trajectory'))}, listed in outputs: "
+                                     "when given)")
 
 
 def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict | None = None) -> Spec:
@@ -301,32 +145,7 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
             r.fail(f"{path}.target", f"'{graded}' is not defined in the solution module {module}.py")
         if t["cases"] not in casesets:
             r.fail(f"{path}.cases", f"no case set named '{t['cases']}' (defined: {', '.join(sorted(casesets)) or 'none'})")
-        if t["kind"] == "gradients" and t["upstream"] and not t["forward"]:
-            r.fail(f"{path}.upstream", "upstream is only used with forward (the numerical gradient check)")
-        if t["forward"] and t["kind"] != "gradients":
-            r.fail(f"{path}.forward", "only tests of kind 'gradients' take a forward probe")
-        if t["forward"] and not t["upstream"]:
-            r.fail(f"{path}.upstream", "a gradients test with a forward probe needs upstream: {output: case input or null}")
-        for out_name, src in t["upstream"].items():
-            if src is not None and not isinstance(src, str):
-                r.fail(f"{path}.upstream.{out_name}", f"expected a case input name or null, got {show(src)}")
-        if t["kind"] == "property" and not t["verify"]:
-            r.fail(f"{path}.verify", "a property test needs verify: the function in verify.py that judges it")
-        if t["verify"] and t["kind"] != "property":
-            r.fail(f"{path}.verify", "only tests of kind 'property' take verify")
-        if isinstance(t["verify"], dict):
-            problem = check_args(t["verify"]["kit"], {k: v for k, v in t["verify"].items() if k != "kit"})
-            if problem:
-                r.fail(f"{path}.verify", problem)
-        if t["kind"] in ("property", "unchanged") and not t["outputs"]:
-            article = "an" if t["kind"] == "unchanged" else "a"
-            r.fail(f"{path}.outputs", f"{article} {t['kind']} test earns points only from outputs that match the "
-                                      "reference; name them (outputs: [...]): what is judged besides them can only "
-                                      "fail it")
-        if t["trajectory"] and (t["kind"] not in ("outputs", "property") or
-                                (t["outputs"] and t["trajectory"] not in t["outputs"])):
-            r.fail(f"{path}.trajectory", f"'{t['trajectory']}' must be an output this test compares with the "
-                                         "reference (kind outputs or property, listed in outputs: when given)")
+        _kind_rules(r, t, path)
         pick = lambda key: defaults[key] if t[key] is None else t[key]  # noqa: E731
         advisory = t["kind"] in defaults["advisory_kinds"] if t["advisory"] is None else t["advisory"]
         if advisory and t["points"]:
@@ -354,8 +173,8 @@ def spec_from_dict(data, source: str = "assignment.yaml", solution_names: dict |
 
     return Spec(name=name, title=top["title"], framework=top["framework"], files=tuple(top["files"]),
                 support=tuple(top["support"]), budget=top["budget"], preload=tuple(top["preload"]), casesets=casesets,
-                tests=tuple(tests), policy=policy, local_checks=tuple(top["local_checks"]), source=source,
-                raw=data, declared=declared)
+                defaults=defaults, declared=declared, tests=tuple(tests), policy=policy, local_checks=tuple(top["local_checks"]), source=source,
+                raw=data)
 
 
 def load_spec(path, solution_names: dict | None = None) -> Spec:

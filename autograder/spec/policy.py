@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from autograder.core.fields import REQUIRED, Fld, Reader, show
+from autograder.core.fields import REQUIRED, Reader, key, show, table
 
 __all__ = ["Policy", "LateStep", "POLICY_FIELDS", "LATE_STEP_FIELDS", "HIDDEN_VISIBILITIES", "read_policy",
            "parse_time", "show_time", "hours_late", "late_step", "describe_step", "apply_late",
@@ -26,33 +26,27 @@ __all__ = ["Policy", "LateStep", "POLICY_FIELDS", "LATE_STEP_FIELDS", "HIDDEN_VI
 
 HIDDEN_VISIBILITIES = ("after_due_date", "after_published", "hidden", "visible")
 
-POLICY_FIELDS = {
-    "late": Fld("list", [], "late penalty steps [{hours: H, keep: K}]: a submission more than H hours after the "
-                            "due date keeps K of its score (the step with the largest H it exceeds); [] for none"),
-    "hidden_visibility": Fld("str", "after_published", "when Gradescope shows students the hidden tests: "
-                             "after_due_date, after_published (when grades are published), hidden (never) "
-                             "or visible (at once)", choices=HIDDEN_VISIBILITIES),
-    "daily_limit": Fld("int", None, "graded submissions per student in any 24 hours; an extra one repeats the "
-                                    "latest graded results (null: no limit)", positive=True),
-}
-
-LATE_STEP_FIELDS = {
-    "hours": Fld("number", REQUIRED, "hours after the due date beyond which this step applies"),
-    "keep": Fld("number", REQUIRED, "fraction of the score kept, from 0 to 1"),
-}
-
 
 @dataclass(frozen=True)
 class LateStep:
-    hours: float
-    keep: float
+    hours: float = key("number", REQUIRED, "hours after the due date beyond which this step applies")
+    keep: float = key("number", REQUIRED, "fraction of the score kept, from 0 to 1")
 
 
 @dataclass(frozen=True)
 class Policy:
-    late: tuple = ()  # LateSteps, by increasing hours
-    hidden_visibility: str = "after_published"
-    daily_limit: int | None = None
+    late: tuple = key("list", [], "late penalty steps [{hours: H, keep: K}]: a submission more than H hours after "
+                                  "the due date keeps K of its score (the step with the largest H it exceeds); [] "
+                                  "for none")  # LateSteps, by increasing hours
+    hidden_visibility: str = key("str", "after_published", "when Gradescope shows students the hidden tests: "
+                                 "after_due_date, after_published (when grades are published), hidden (never) "
+                                 "or visible (at once)", choices=HIDDEN_VISIBILITIES)
+    daily_limit: int | None = key("int", None, "graded submissions per student in any 24 hours; an extra one "
+                                               "repeats the latest graded results (null: no limit)", positive=True)
+
+
+POLICY_FIELDS = table(Policy)
+LATE_STEP_FIELDS = table(LateStep)
 
 
 def read_policy(r: Reader, value) -> Policy:

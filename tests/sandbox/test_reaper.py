@@ -159,3 +159,21 @@ def test_reap_tree_after_the_child_is_gone_still_finds_what_it_left(started):
 def test_reap_is_quiet_about_a_process_that_is_not_ours():
     reaper.reap(1)  # init: not our child
     reaper.reap(2**22 + 7)  # no such process
+
+
+def test_become_subreaper_asks_again_only_when_told_the_answer_is_stale(monkeypatch):
+    from autograder.sandbox import reaper
+
+    asked = []
+
+    class Libc:
+        def prctl(self, *args):
+            asked.append(args)
+            return 0
+
+    monkeypatch.setattr(reaper.ctypes, "CDLL", lambda *a, **k: Libc())
+    monkeypatch.setattr(reaper, "_state", {"subreaper": None})
+    assert reaper.become_subreaper() and reaper.become_subreaper()
+    assert len(asked) == 1  # cached
+    assert reaper.become_subreaper(fresh=True)
+    assert len(asked) == 2  # after a fork the kernel's flag must be set again
