@@ -3,7 +3,6 @@
 import csv
 import json
 import os
-import shutil
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -14,6 +13,7 @@ from autograder.batch import outcomes
 from autograder.cli import main
 from autograder.batch.class_report import build, write_report
 
+from tests.helpers.hostile_submissions import edited_bundle
 from tests.helpers.paths import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -340,16 +340,9 @@ def test_the_report_renders_headless_without_console_errors(tmp_path):
 @pytest.fixture(scope="module")
 def quick_bundle(bundles, tmp_path_factory):
     """The rnn bundle with a 2 s time limit on the clip_grad_norm tests, where the demo's hang is."""
-    from autograder.spec.bundle import Bundle
-
-    root = tmp_path_factory.mktemp("quick") / "bundle"
-    shutil.copytree(bundles("rnn").root, root)
-    spec = json.loads((root / "assignment.json").read_text())
-    for test in spec["tests"]:
-        if test["target"].endswith(".clip_grad_norm"):
-            test["timeout"] = 2.0
-    (root / "assignment.json").write_text(json.dumps(spec))
-    return Bundle(root)
+    rnn = bundles("rnn")
+    clip = {t.id: 2.0 for t in rnn.spec.tests if t.target.endswith(".clip_grad_norm")}
+    return edited_bundle(rnn, tmp_path_factory.mktemp("quick") / "bundle", timeouts=clip)
 
 
 @pytest.mark.slow

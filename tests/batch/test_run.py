@@ -21,6 +21,7 @@ from autograder.spec.bundle import Bundle
 from autograder.cli import main
 from autograder.core.errors import AutograderError
 
+from tests.helpers.hostile_submissions import edited_bundle
 from tests.helpers.paths import ROOT
 
 SOLUTION = ROOT / "solutions" / "rnn"
@@ -45,14 +46,9 @@ def submission(folder: Path, edits=None, prefix=None) -> Path:
 @pytest.fixture(scope="module")
 def quick_bundle(bundles, tmp_path_factory):
     """The rnn bundle with a short time limit on the clip_grad_norm tests, where our hang is."""
-    root = tmp_path_factory.mktemp("quick") / "bundle"
-    shutil.copytree(bundles("rnn").root, root)
-    spec = json.loads((root / "assignment.json").read_text())
-    for test in spec["tests"]:
-        if test["target"].endswith(".clip_grad_norm"):
-            test["timeout"] = CLIP_TIMEOUT
-    (root / "assignment.json").write_text(json.dumps(spec))
-    return Bundle(root)
+    rnn = bundles("rnn")
+    clip = {t.id: CLIP_TIMEOUT for t in rnn.spec.tests if t.target.endswith(".clip_grad_norm")}
+    return edited_bundle(rnn, tmp_path_factory.mktemp("quick") / "bundle", timeouts=clip)
 
 
 def leftovers() -> list:
