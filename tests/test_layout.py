@@ -45,6 +45,26 @@ def test_assignments_import_nothing_from_the_engine_but_the_kit():
     assert not found, "assignment files that import the engine beyond autograder.kit:\n" + "\n".join(found)
 
 
+# What an assignment's own grader code may come to (probes, judges and case builders; notebook
+# sources and files shipped to students do not count): the kit carries the rest.
+GRADER_FILES = ("probes.py", "cases.py", "verify.py")
+GRADER_LINES = {("rnn", "attention", "transformer"): 1140}
+
+
+def grader_lines(name: str) -> int:
+    folder = layout.ROOT / "assignments" / name
+    return sum(len((folder / f).read_text().splitlines()) for f in GRADER_FILES if (folder / f).is_file())
+
+
+@pytest.mark.parametrize("names", list(GRADER_LINES), ids="+".join)
+def test_assignments_grader_code_stays_within_its_line_budget(names):
+    counts = {name: grader_lines(name) for name in names}
+    assert all(counts.values()), f"no grader code found for {counts}: has an assignment moved?"
+    assert sum(counts.values()) <= GRADER_LINES[names], (
+        f"{' + '.join(f'{n} {c}' for n, c in counts.items())} = {sum(counts.values())} lines of probes, judges and "
+        f"case builders, over {GRADER_LINES[names]}: move what repeats into autograder.kit or a declaration")
+
+
 # ----------------------------------------------------------------------------- the rules themselves
 
 def tree(tmp_path, files: dict):
