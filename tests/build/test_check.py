@@ -71,6 +71,20 @@ def test_check_fails_with_the_reason_when_the_torch_reference_raises(tmp_path, c
                                "case 'small' (N=3, D=4): layer_norm raised NameError: name 'bias' is not defined")
 
 
+@pytest.mark.slow
+def test_check_fails_when_the_torch_reference_cuts_the_autograd_graph(tmp_path, capsys):
+    """A torch reference is compared with itself, so its gradient test also checks autograd against
+    central differences of the reference's own forward: a detached mean is caught."""
+    repo = new(tmp_path, "torch")
+    edit(repo.solution_dir("demo") / "demo.py", "mean = x.mean(dim=-1, keepdim=True)",
+         "mean = x.mean(dim=-1, keepdim=True).detach()")
+    capsys.readouterr()
+    code, out, _ = run_check(capsys, "--root", str(repo.root))
+    assert code == 1
+    assert "layer_norm: gradients match reference and your forward" in out
+    assert "numerical derivative of your own forward pass" in out
+
+
 def test_check_lists_every_problem_with_its_fix(tmp_path, capsys):
     repo = new(tmp_path)
     edit(repo.starter_dir("demo") / "demo.py", "import numpy as np", "import numpy as np  # edited by hand")
