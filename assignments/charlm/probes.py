@@ -1,0 +1,100 @@
+"""Python probes for `charlm`: the calls that need a parameter dict, a loop or a counting
+Generator. Run in the sandboxed child; each returns plain arrays by name."""
+
+import numpy as np
+
+from autograder.kit import watch
+
+
+def _keys(c):
+    return [k for k in c if k in ("W_embed", "W_out", "b_out") or k[:2] in ("Wx", "Wh") or
+            (k[0] == "b" and k[1:].isdigit())]
+
+
+def _params(c):
+    return {k: c[k] for k in _keys(c)}
+
+
+def rnn_forward(m, c, p):
+    h, hT, _ = m.stacked_rnn_forward(c["x"], c["h0"], _params(c))
+    return {"h": h, "hT": hT}
+
+
+def rnn_backward(m, c, p):
+    params = _params(c)
+    _, _, cache = m.stacked_rnn_forward(c["x"], c["h0"], params)
+    dx, dh0, grads = m.stacked_rnn_backward(c["dh"], c["dhT"], cache)
+    return {"x": dx, "h0": dh0, **{k: grads[k] for k in params}}
+
+
+def rnn_unchanged(m, c, p):
+    params = _params(c)
+    (h, hT, cache), seen = watch(lambda: m.stacked_rnn_forward(c["x"], c["h0"], params),
+                                 x=c["x"], h0=c["h0"], params=params)
+    (dx, dh0, _), seen2 = watch(lambda: m.stacked_rnn_backward(c["dh"], c["dhT"], cache),
+                                dh=c["dh"], dhT=c["dhT"], cache=cache)
+    return {"h": h, "dx": dx, **seen, **seen2}
+
+
+def lm_loss(m, c, p):
+    params = _params(c)
+    (loss, grads, hT), seen = watch(lambda: m.lm_loss(params, c["inputs"], c["targets"], c["h0"]),
+                                    params=params, h0=c["h0"])
+    return {"loss": loss, "hT": hT, **{k: grads[k] for k in params}, **seen}
+
+
+def lm_loss_value(m, c, p):
+    return {"loss": m.lm_loss(_params(c), c["inputs"], c["targets"], c["h0"])[0]}
+
+
+def lm_loss_grads(m, c, p):
+    _, grads, _ = m.lm_loss(_params(c), c["inputs"], c["targets"], c["h0"])
+    return {k: grads[k] for k in _keys(c)}
+
+
+def clip(m, c, p):
+    grads = {k[2:]: c[k] for k in sorted(c) if k.startswith("g_")}
+    (clipped, total), seen = watch(lambda: m.clip_by_global_norm(grads, float(c["max_norm"])), grads=grads)
+    return {"total_norm": total, **{f"clipped_{k}": clipped[k] for k in grads}, **seen}
+
+
+def epoch(m, c, p):
+    params = _params(c)
+    losses, hT = m.train_epoch(params, c["streams"], p["T"], p["lr"], p["max_norm"])
+    return {"losses": losses, "hT": hT, **{f"final_{k}": v for k, v in params.items()}}
+
+
+def draw_many(m, c, p):
+    probs, u = c["probs"], c["u_many"]
+    return {"samples": np.stack([m.draw(np.repeat(probs[r:r + 1], u.shape[1], axis=0), u[r])
+                                 for r in range(len(probs))])}
+
+
+class _Counting:
+    """A Generator that counts its calls (only rng.random(N) is part of the contract)."""
+
+    def __init__(self, seed):
+        self._rng, self.calls = np.random.default_rng(seed), 0
+
+    def random(self, *args, **kwargs):
+        self.calls += 1
+        return self._rng.random(*args, **kwargs)
+
+    def __getattr__(self, name):
+        self.calls += 1000
+        return getattr(self._rng, name)
+
+
+def sample(m, c, p):
+    rng = _Counting(p.get("seed", 0))
+    out = m.sample(_params(c), c["h0"], c["first"], p["n"], rng, p.get("strategy", "greedy"),
+                   p.get("temperature", 1.0), p.get("k"))
+    return {"chars": out, "calls": np.int64(rng.calls)}
+
+
+def sonnets(m, c, p):
+    import train_lm
+
+    settings = {k: p[k] for k in ("epochs", "N", "T", "E", "H", "L", "lr", "max_norm", "seed")}
+    history, params, _ = train_lm.train(m, train_lm.load_text(), **settings)
+    return {"losses": history, **{f"final_{k}": v for k, v in params.items()}}
