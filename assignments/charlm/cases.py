@@ -84,3 +84,9 @@ def sampling(rng, N, V, E, H, L, n, seed=0, strategy="greedy", temperature=1.0, 
 def sonnets(rng, epochs, N, T, E, H, L, lr, max_norm, seed):
     """Nothing random: the training script reads sonnets.txt and initialises from `seed`."""
     return {"seed": np.int64(seed)}
+
+
+def invalid(rng, fn):
+    """Valid arrays for the invalid-argument calls of probes.invalid (the bad values are there)."""
+    return {"data": ints(rng, 5, 9), "streams": ints(rng, 5, 2, 7), "logits": normal(rng, 2, 5),
+            **_params(rng, 5, 2, 3, 1), "h0": np.zeros((1, 2, 3)), "first": ints(rng, 5, 2)}

@@ -98,3 +98,29 @@ def sonnets(m, c, p):
     settings = {k: p[k] for k in ("epochs", "N", "T", "E", "H", "L", "lr", "max_norm", "seed")}
     history, params, _ = train_lm.train(m, train_lm.load_text(), **settings)
     return {"losses": history, **{f"final_{k}": v for k, v in params.items()}}
+
+
+_INVALID = {  # function -> (argument the message must name, call with that argument invalid)
+    "batchify": [("N", lambda m, c: m.batchify(c["data"], 0)), ("N", lambda m, c: m.batchify(c["data"][:3], 2))],
+    "get_chunk": [("k", lambda m, c: m.get_chunk(c["streams"], -1, 2)), ("T", lambda m, c: m.get_chunk(c["streams"], 0, 0)),
+                  ("k", lambda m, c: m.get_chunk(c["streams"], 3, 2))],
+    "num_chunks": [("M", lambda m, c: m.num_chunks(1, 2)), ("T", lambda m, c: m.num_chunks(5, 0))],
+    "temperature_probs": [("temperature", lambda m, c: m.temperature_probs(c["logits"], 0.0)),
+                          ("temperature", lambda m, c: m.temperature_probs(c["logits"], -1.0))],
+    "top_k_probs": [("k", lambda m, c: m.top_k_probs(c["logits"], k)) for k in (0, 6, None, 1.5)],
+    "sample": [("strategy", lambda m, c: m.sample(_params(c), c["h0"], c["first"], 3, np.random.default_rng(0), "beam")),
+               ("n", lambda m, c: m.sample(_params(c), c["h0"], c["first"], 0, np.random.default_rng(0))),
+               ("k", lambda m, c: m.sample(_params(c), c["h0"], c["first"], 3, np.random.default_rng(0), "top_k"))],
+}
+
+
+def invalid(m, c, p):
+    """For each invalid call: 1 when it raised ValueError, and 1 when its message names the argument."""
+    raised, named = [], []
+    for name, call in _INVALID[p["fn"]]:
+        try:
+            call(m, c)
+            raised.append(0), named.append(0)
+        except ValueError as error:
+            raised.append(1), named.append(int(name in str(error)))
+    return {"raised": np.array(raised), "named": np.array(named)}
