@@ -86,7 +86,7 @@ def sonnets(rng, epochs, N, T, E, H, L, lr, max_norm, seed):
     return {"seed": np.int64(seed)}
 
 
-def invalid(rng, fn):
+def invalid(rng, fn, V=5):
     """Valid arrays for the invalid-argument calls of probes.invalid (the bad values are there)."""
-    return {"data": ints(rng, 5, 9), "streams": ints(rng, 5, 2, 7), "logits": normal(rng, 2, 5),
-            **_params(rng, 5, 2, 3, 1), "h0": np.zeros((1, 2, 3)), "first": ints(rng, 5, 2)}
+    return {"data": ints(rng, 5, 9), "streams": ints(rng, 5, 2, 7), "logits": normal(rng, 2, V),
+            **_params(rng, V, 2, 3, 1), "h0": np.zeros((1, 2, 3)), "first": ints(rng, V, 2)}

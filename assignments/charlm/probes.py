@@ -107,7 +107,7 @@ _INVALID = {  # function -> (argument the message must name, call with that argu
     "num_chunks": [("M", lambda m, c: m.num_chunks(1, 2)), ("T", lambda m, c: m.num_chunks(5, 0))],
     "temperature_probs": [("temperature", lambda m, c: m.temperature_probs(c["logits"], 0.0)),
                           ("temperature", lambda m, c: m.temperature_probs(c["logits"], -1.0))],
-    "top_k_probs": [("k", lambda m, c: m.top_k_probs(c["logits"], k)) for k in (0, 6, None, 1.5)],
+    "top_k_probs": [("k", lambda m, c, k=k: m.top_k_probs(c["logits"], c["logits"].shape[-1] + 1 if k == "V+1" else k)) for k in (0, "V+1", None, 1.5)],
     "sample": [("strategy", lambda m, c: m.sample(_params(c), c["h0"], c["first"], 3, np.random.default_rng(0), "beam")),
                ("n", lambda m, c: m.sample(_params(c), c["h0"], c["first"], 0, np.random.default_rng(0))),
                ("k", lambda m, c: m.sample(_params(c), c["h0"], c["first"], 3, np.random.default_rng(0), "top_k"))],
