@@ -71,9 +71,12 @@ def draw(rng, N, V, S=4000):
         row[:len(cuts) + 1] = np.diff(np.concatenate([[0], cuts, [16]])) / 16.0
         rng.shuffle(row)
     cdf = np.cumsum(probs, axis=1)
-    u_edge = np.concatenate([[0.0], cdf[0, :-1], [0.03, 0.5, 0.97]])
-    return {"probs": probs, "u": rng.uniform(0, 1, N), "u_edge": u_edge,
-            "probs_edge": np.repeat(probs[:1], len(u_edge), axis=0), "u_many": rng.uniform(0, 1, (N, S))}
+    u_edge = np.concatenate([[0.0], cdf[0, :-1], [0.03, 0.5, 0.97, 1.0 - 1e-12]])
+    short = np.zeros(V)  # a row whose sum rounds below the last u: the fallback, not index 0
+    short[:3] = [1 / 3, 1 / 3, 1 / 3 - 1e-9]
+    probs_edge = np.concatenate([np.repeat(probs[:1], len(u_edge) - 1, axis=0), short[None]])
+    return {"probs": probs, "u": rng.uniform(0, 1, N), "u_edge": u_edge, "probs_edge": probs_edge,
+            "u_many": rng.uniform(0, 1, (N, S))}
 
 
 def sampling(rng, N, V, E, H, L, n, seed=0, strategy="greedy", temperature=1.0, k=None):
