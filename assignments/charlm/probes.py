@@ -124,3 +124,11 @@ def invalid(m, c, p):
         except ValueError as error:
             raised.append(1), named.append(int(name in str(error)))
     return {"raised": np.array(raised), "named": np.array(named)}
+
+
+def rnn_float32(m, c, p):
+    """1 for each of h, hT (and dx of the backward) that stays float32 on float32 inputs."""
+    c32 = {k: v.astype(np.float32) for k, v in c.items()}
+    h, hT, cache = m.stacked_rnn_forward(c32["x"], c32["h0"], _params(c32))
+    dx, dh0, _ = m.stacked_rnn_backward(c32["dh"], c32["dhT"], cache)
+    return {"float32": np.array([np.asarray(a).dtype == np.float32 for a in (h, hT, dx, dh0)], dtype=np.int64)}

@@ -312,7 +312,7 @@ def train_epoch(params, streams, T, lr, max_norm):
     L = sum(1 for key in params if key.startswith("Wh"))
     H = params["Wh0"].shape[0]
     N, M = streams.shape
-    h = np.zeros((L, N, H))
+    h = np.zeros((L, N, H), dtype=params["Wh0"].dtype)
     losses = []
     for k in range(num_chunks(M, T)):
         inputs, targets = get_chunk(streams, k, T)
