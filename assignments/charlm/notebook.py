@@ -67,11 +67,13 @@ check("sample")
 # context from before the chunk. The price is that no gradient teaches the model to use
 # dependencies longer than T.
 
-# %% tags=["figure:loss-curve"]
-import train_lm
+# %%
 import char_rnn
+import train_lm
 
 text = train_lm.load_text()
+
+# %% tags=["figure:loss-curve"]
 history, params, chars = train_lm.train(char_rnn, text, **train_lm.CONFIG)
 fig, ax = plt.subplots(figsize=(6, 3.5))
 ax.plot(np.arange(1, len(history) + 1), history)
