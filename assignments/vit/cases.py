@@ -8,9 +8,14 @@ the S token positions that keeps the class token (position 0) in place, and `ima
 images with their patches moved accordingly.
 """
 
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 
 from autograder.kit import normal, permutation
+
+HERE = Path(__file__).resolve().parent
 
 
 def _hw(img):
@@ -88,13 +93,28 @@ def vit(rng, N, C, img, p, K, E, depth, h):
     H, W = _hw(img)
     P = (H // p) * (W // p)
     images = normal(rng, N, C, H, W)
-    out = {"images": images, **_linear(rng, "patch_embed.proj.", C * p * p, E),
-           "param.cls_token": normal(rng, 1, 1, E), "param.pos_embed": normal(rng, 1, P + 1, E),
-           **{k: v for i in range(depth) for k, v in _block(rng, f"blocks.{i}.", E, 2 * E).items()},
-           **_norm(rng, "norm.", E), **_linear(rng, "head.", E, K), "dout": normal(rng, N, K)}
+    out = {"images": images, **_vit_params(rng, C, P, p, K, E, depth), "dout": normal(rng, N, K)}
     perm = np.concatenate([[0], 1 + permutation(rng, P)]).astype(np.int64)
     images_perm = _unpatches(_patches(images, p)[:, perm[1:] - 1], H, W)
     return {**out, "perm": perm, "images_perm": images_perm}
+
+
+def _vit_params(rng, C, P, p, K, E, depth):
+    return {**_linear(rng, "patch_embed.proj.", C * p * p, E),
+            "param.cls_token": normal(rng, 1, 1, E), "param.pos_embed": normal(rng, 1, P + 1, E),
+            **{k: v for i in range(depth) for k, v in _block(rng, f"blocks.{i}.", E, 2 * E).items()},
+            **_norm(rng, "norm.", E), **_linear(rng, "head.", E, K)}
+
+
+def vit_train(rng, seed, steps, batch_size):
+    """Initial weights of image_task's model (mlp_ratio 2); `seed`, `steps` and `batch_size`
+    are arguments of image_task.train."""
+    spec = importlib.util.spec_from_file_location("_vit_image_task", HERE / "image_task.py")
+    task = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(task)
+    cfg = task.CONFIG
+    g = cfg.image // cfg.patch
+    return _vit_params(rng, 1, g * g, cfg.patch, cfg.classes, cfg.embed_dim, cfg.depth)
 
 
 def rollout(rng, N, S, h, depth):

@@ -6,6 +6,7 @@ placement is checked with the kit's pinned-mask dropouts in place of the module'
 submodules (the reference gets the same masks).
 """
 
+import numpy as np
 import torch
 
 from autograder.kit import ContractError
@@ -48,3 +49,15 @@ def vit_permuted(m, c, p):
 
 def rollout(m, c, p):
     return {"rollout": m.attention_rollout(list(_t(c["weights"])))}
+
+
+def vit_train(m, c, p):
+    """`steps` steps of image_task.train (its batches, Adam and schedule) from the case's weights,
+    in float64; one loss per step."""
+    import dataclasses
+
+    import image_task
+
+    config = dataclasses.replace(image_task.CONFIG, batch_size=p["batch_size"])
+    model = kt.load_strict(image_task.build_model(m, seed=p["seed"], config=config), c)
+    return {"losses": np.asarray(image_task.train(model, steps=p["steps"], seed=p["seed"], config=config))}
