@@ -6,6 +6,8 @@ placement is checked with the kit's pinned-mask dropouts in place of the module'
 submodules (the reference gets the same masks).
 """
 
+import re
+
 import numpy as np
 import torch
 
@@ -61,3 +63,40 @@ def vit_train(m, c, p):
     config = dataclasses.replace(image_task.CONFIG, batch_size=p["batch_size"])
     model = kt.load_strict(image_task.build_model(m, seed=p["seed"], config=config), c)
     return {"losses": np.asarray(image_task.train(model, steps=p["steps"], seed=p["seed"], config=config))}
+
+
+def rollout_meta(m, c, p):
+    """The rollout of CPU weights while torch's default device is 'meta': a tensor made without
+    device= (the identity) lands there and cannot be combined with the weights, as a CPU tensor
+    cannot with a GPU's."""
+    weights = list(_t(c["weights"]))
+    with torch.device("meta"):
+        out = m.attention_rollout(weights)
+    if torch.is_tensor(out) and out.device != weights[0].device:
+        raise ContractError(f"the rollout came back on the {out.device.type} device, not on the weights' device")
+    return {"rollout": out}
+
+
+def _raised(call, *sizes):
+    """0: no error, 1: a ValueError that names every one of `sizes`, 2: one that does not,
+    3: another exception (the stub's NotImplementedError goes through)."""
+    try:
+        call()
+    except NotImplementedError:
+        raise
+    except ValueError as exc:
+        return 1 if all(re.search(rf"(?<!\d){n}(?!\d)", str(exc)) for n in sizes) else 2
+    except Exception:
+        return 3
+    return 0
+
+
+def errors(m, c, p):
+    """patchify of an image whose height is not a multiple of p, a model given images with one
+    channel too many, an empty rollout: each must be a ValueError naming the sizes."""
+    C, (H, W), q = p["C"], ((p["img"],) * 2 if isinstance(p["img"], int) else p["img"]), p["p"]
+    model = _vit(m, c, p)
+    bad = torch.zeros(1, C, H + 1, W, dtype=torch.float64)
+    return {"patchify_error": _raised(lambda: m.patchify(bad, q), H + 1, W, q),
+            "shape_error": _raised(lambda: model(torch.zeros(1, C + 1, H, W, dtype=torch.float64)), C, H, W),
+            "rollout_error": _raised(lambda: m.attention_rollout([]))}

@@ -23,3 +23,24 @@ def rollout_share(inputs, outputs, params):
                 "share of its own (less than 1 in all): add the identity to each block's mean attention and "
                 "renormalise the rows")
     return None
+
+
+WHAT = {"patchify_error": ("patchify of a {H1}x{W} image with patch size {p}", "the image size and the patch size"),
+        "shape_error": ("VisionTransformer({C}, {H}x{W} images) given images with {C1} channels",
+                        "the expected shape (C, H, W)"),
+        "rollout_error": ("attention_rollout([])", "")}
+
+
+def raises_value_errors(inputs, outputs, params):
+    """Every invalid argument of the `errors` probe was a ValueError that names its sizes."""
+    H, W = (params["img"],) * 2 if isinstance(params["img"], int) else params["img"]
+    sizes = dict(H=H, W=W, H1=H + 1, C=params["C"], C1=params["C"] + 1, p=params["p"])
+    for name, (call, named) in WHAT.items():
+        code, call = int(outputs[name]), call.format(**sizes)
+        if code == 0:
+            return f"{call} raised no error; raise ValueError there, with a message that names the sizes"
+        if code == 3:
+            return f"{call} raised an exception other than ValueError; check the sizes yourself and raise ValueError"
+        if code == 2:
+            return f"the ValueError of {call} must name {named} in its message"
+    return None
