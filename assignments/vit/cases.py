@@ -96,7 +96,7 @@ def vit(rng, N, C, img, p, K, E, depth, h):
     out = {"images": images, **_vit_params(rng, C, P, p, K, E, depth), "dout": normal(rng, N, K)}
     perm = np.concatenate([[0], 1 + permutation(rng, P)]).astype(np.int64)
     images_perm = _unpatches(_patches(images, p)[:, perm[1:] - 1], H, W)
-    return {**out, "perm": perm, "images_perm": images_perm}
+    return {**out, "perm": perm, "images_perm": images_perm, **_seed(rng)}
 
 
 def _vit_params(rng, C, P, p, K, E, depth):

@@ -100,3 +100,9 @@ def errors(m, c, p):
     return {"patchify_error": _raised(lambda: m.patchify(bad, q), H + 1, W, q),
             "shape_error": _raised(lambda: model(torch.zeros(1, C + 1, H, W, dtype=torch.float64)), C, H, W),
             "rollout_error": _raised(lambda: m.attention_rollout([]))}
+
+
+def vit_dropout(m, c, p):
+    """Only pos_drop: the blocks' dropouts have their own tests."""
+    model = kt.fix_dropout(_vit(m, c, p), int(c["drop_seed"]), ["pos_drop"])
+    return {"logits": model(_t(c["images"]))}
