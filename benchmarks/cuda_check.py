@@ -10,7 +10,7 @@ assignment this script:
     device set to the GPU and every case tensor moved there; outputs of outputs, gradients and
     unchanged tests must agree within the test's tolerances; property tests are judged by the
     assignment's verify.py on the GPU outputs;
- 2. runs the assignment's support training (toy_task.py, lm_task.py) on a model moved to the
+ 2. runs the assignment's support training (toy_task.py, lm_task.py, image_task.py) on a model moved to the
     GPU with .to(device), as a student would, with torch's default device left on the CPU.
 Prints one line per test and a summary; exits 1 if anything failed.
 """
@@ -142,6 +142,13 @@ def support_training(repo: Repo, name: str, device: str) -> list[str]:
             score = lm.evaluate(model)
             line = f"lm_task: loss {losses[0]:.3f} -> {losses[-1]:.3f}, score {score:.3f} nats (< {lm.THRESHOLD})"
             ok = score < lm.THRESHOLD
+        elif (adir / "image_task.py").is_file():
+            task = _load(adir / "image_task.py", "image_task")
+            model = task.build_model(solution, seed=0).to(device)
+            losses = task.train(model, seed=0)
+            score = task.accuracy(model)
+            line = f"image_task: loss {losses[0]:.3f} -> {losses[-1]:.3f}, accuracy {score:.1%} (>= {task.TARGET:.0%})"
+            ok = score >= task.TARGET
         else:
             return failures
         if next(model.parameters()).device.type != torch.device(device).type:

@@ -24,6 +24,9 @@ EDITS = [
      "x = layer(x, src_mask=mask)  # (N, T, E)", "x = layer(x)  # (N, T, E)", 1),
     ("transformer", "skips the positional encoding", "transformer_layers.py",
      "x = self.positional_encoding(self.embedding(tokens))  # (N, T, E)", "x = self.embedding(tokens)  # (N, T, E)", 1),
+    ("vit", "never adds pos_embed", "vit.py",
+     "x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1) + self.pos_embed",
+     "x = torch.cat([self.cls_token.expand(x.shape[0], -1, -1), x], dim=1)", 1),
     ("attention", "mis-orders the gates", "attention.py",
      "i, f, o, g = a.chunk(4, dim=1)", "i, f, g, o = a.chunk(4, dim=1)", 1),
     ("rnn", "mis-orders the gates", "rnn_layers.py",
@@ -73,3 +76,28 @@ def test_toy_task_adam_is_torch_adam_bit_for_bit():
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             opt.step()
     assert all(torch.equal(a, b) for a, b in zip(mine.parameters(), theirs.parameters()))
+
+
+def test_vit_image_task_needs_the_positional_embedding():
+    """The reference reaches the task's target; the same model with pos_embed frozen at zero sees
+    its patches as a set and stays near chance (25%), as the contract says."""
+    import sys
+
+    import torch
+
+    sys.path.insert(0, str(ROOT / "solutions" / "vit"))
+    try:
+        spec = importlib.util.spec_from_file_location("_vit_image_task", ROOT / "assignments" / "vit" / "image_task.py")
+        task = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(task)
+        import vit
+    finally:
+        sys.path.pop(0)
+    torch.set_num_threads(1)
+    scores = {}
+    for pos in (True, False):
+        model = task.build_model(vit, seed=0, pos_embed=pos)
+        task.train(model, seed=0)
+        scores[pos] = task.accuracy(model)
+    assert scores[True] >= task.TARGET, scores
+    assert scores[False] < 0.4, scores
