@@ -39,7 +39,7 @@ from autograder.spec.repo import Repo  # noqa: E402
 from tests.helpers import hostile_submissions as hostile  # noqa: E402
 
 BASELINE = Path(os.environ.get("REGRESSION_BASELINE", HERE / "baseline.json"))
-NAMES = ("rnn", "attention", "transformer")
+NAMES = ("rnn", "attention", "transformer", "charlm", "vit")
 FIXTURES = ROOT / "tests" / "fixtures" / "submissions"
 FORMAT = 1
 KEPT = ("name", "score", "max_score", "status", "visibility", "output")  # of each test in results.json
