@@ -262,12 +262,9 @@ def _gradients(grad: dict, env: dict, case: dict, resolve) -> dict:
         pairs.append((output_name(out), resolve(out), d))
     # the modules' parameters are leaves already; zero_grad made their grads None before this
     _backward(pairs)
+    from autograder.kit.torch import grads_of
+
     result = {}
-    for name in grad["wrt"]:
-        if name in case:
-            x = case[name]
-            result[name] = x.grad if x.grad is not None else torch.zeros_like(x)
-        else:
-            for pname, w in resolve(name).named_parameters():
-                result[pname] = w.grad if w.grad is not None else torch.zeros_like(w)
+    for name in grad["wrt"]:  # in the declared order: a case array under its name, a module's parameters under theirs
+        result.update(grads_of({name: case[name]}) if name in case else grads_of(module=resolve(name)))
     return result
