@@ -3,7 +3,7 @@ Generator. Run in the sandboxed child; each returns plain arrays by name."""
 
 import numpy as np
 
-from autograder.kit import watch
+from autograder.kit import prefixed, watch
 
 
 def _keys(c):
@@ -53,7 +53,7 @@ def lm_loss_grads(m, c, p):
 
 
 def clip(m, c, p):
-    grads = {k[2:]: c[k] for k in sorted(c) if k.startswith("g_")}
+    grads = prefixed(c, "g_")
     (clipped, total), seen = watch(lambda: m.clip_by_global_norm(grads, float(c["max_norm"])), grads=grads)
     return {"total_norm": total, **{f"clipped_{k}": clipped[k] for k in grads}, **seen}
 

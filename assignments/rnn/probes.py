@@ -7,16 +7,12 @@ arrays by name. The other probes (call, name the outputs, backward) are declared
 
 import numpy as np
 
-from autograder.kit import adam_step, watch
+from autograder.kit import adam_step, prefixed, watch
 
 PARAM_NAMES = ("W_embed", "W_proj", "b_proj", "Wx", "Wh", "b", "W_vocab", "b_vocab")
 
 
 # --- gradient clipping: the gradients come as a dict built from the case's g_* arrays ----------
-
-def _grads(c):
-    return {k[2:]: c[k] for k in sorted(c) if k.startswith("g_")}
-
 
 def _clip(m, grads, c):
     clipped, total = m.clip_grad_norm(grads, float(c["max_norm"]))
@@ -24,11 +20,11 @@ def _clip(m, grads, c):
 
 
 def clip_grad_norm(m, c, p):
-    return _clip(m, _grads(c), c)
+    return _clip(m, prefixed(c, "g_"), c)
 
 
 def clip_grad_norm_unchanged(m, c, p):
-    grads = _grads(c)
+    grads = prefixed(c, "g_")
     names = list(grads)
     out, seen = watch(lambda: m.clip_grad_norm(grads, float(c["max_norm"])), grads=grads)
     clipped, total = out

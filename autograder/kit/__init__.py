@@ -18,6 +18,7 @@ Probes (probes.py, run in the sandboxed child next to the student's module)
     Python probes, `probe(m, c, p) -> {output: array}`, use:
     to_array(value, name)               numpy / scalar / tensor -> plain numpy array (NotArray else)
     leaves(obj, path)                   (path, array) for every array in a nested tuple/list/dict
+    prefixed(arrays, prefix)            the arrays named PREFIX..., under the rest of their names
     watch(call, **values)               run call(); before/after copies of the arrays in values
     adam_step(params, grads, state, step, lr)
                                         one numpy Adam update, for training checks
@@ -39,12 +40,12 @@ Judges (kit.judges; property tests, run in the grader on plain arrays)
 """
 
 from autograder.core.errors import ContractError
-from autograder.kit.arrays import NotArray, leaves, to_array
+from autograder.kit.arrays import NotArray, leaves, prefixed, to_array
 from autograder.kit.cases import edge_cases, ints, mask, normal, one_hot, permutation
 from autograder.kit.optim import adam_step
 from autograder.kit.watch import MISSING, watch
 
 __all__ = [
-    "ContractError", "NotArray", "to_array", "leaves", "watch", "MISSING",
+    "ContractError", "NotArray", "to_array", "leaves", "prefixed", "watch", "MISSING",
     "normal", "ints", "mask", "permutation", "one_hot", "edge_cases", "adam_step",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["to_array", "NotArray", "leaves", "is_tensor"]
+__all__ = ["to_array", "NotArray", "leaves", "is_tensor", "prefixed"]
 
 
 class NotArray(TypeError):
@@ -61,3 +61,10 @@ def leaves(obj, path: str = "cache", limit: int = 64):
     elif isinstance(obj, dict):
         for key in list(obj)[:limit]:
             yield from leaves(obj[key], f"{path}[{key!r}]", limit)
+
+
+def prefixed(arrays: dict, prefix: str) -> dict:
+    """The arrays whose names start with `prefix`, under their names without it, in the order
+    given: a case's `g_a`, `g_b` as a dict of gradients {a, b}, or its `param.attn.W_q` as a
+    module's parameter `attn.W_q`."""
+    return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}

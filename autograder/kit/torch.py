@@ -17,6 +17,7 @@ import torch
 import torch.nn as nn
 
 from autograder.core.errors import ContractError
+from autograder.kit.arrays import prefixed
 
 __all__ = ["tensor", "leaf", "load_strict", "scalar_backward", "grads_of", "FixedDrop", "fix_dropout",
            "PARAM_PREFIX"]
@@ -49,7 +50,7 @@ def load_strict(module: nn.Module, arrays: dict, prefix: str = PARAM_PREFIX, wha
     module (converted in place, as nn.Module.to does)."""
     what = what or type(module).__name__
     module = module.to(dtype)
-    want = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+    want = prefixed(arrays, prefix)
     have = dict(module.named_parameters())
     missing, extra = sorted(set(want) - set(have)), sorted(set(have) - set(want))
     if missing or extra:

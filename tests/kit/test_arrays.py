@@ -53,3 +53,12 @@ def test_leaves_names_every_array_in_nested_containers_with_its_index_path():
 def test_leaves_looks_at_a_bounded_number_of_dict_keys():
     big = {i: np.zeros(1) for i in range(100)}
     assert len(list(leaves(big, "d", limit=10))) == 10
+
+
+def test_prefixed_keeps_the_arrays_under_a_prefix_without_it_in_order():
+    from autograder.kit.arrays import prefixed
+
+    a, b, c = np.zeros(1), np.ones(2), np.full(3, 2.0)
+    got = prefixed({"g_b": b, "max_norm": c, "g_a": a, "gx": c}, "g_")
+    assert list(got) == ["b", "a"] and got["b"] is b and got["a"] is a
+    assert prefixed({"x": a}, "param.") == {}
