@@ -24,16 +24,22 @@ from autograder.spec.declared import check_inputs, for_test
 __all__ = ["stage_bundle", "derive_public_bundle"]
 
 
+def _keep_cases(caseset: dict, visibilities) -> None:
+    """Drop from a case set's raw spec the cases of the other visibilities (and, without hidden
+    cases, its `edges:`, which would add hidden cases again)."""
+    for vis in ("public", "hidden"):
+        if vis not in visibilities:
+            caseset.pop(vis, None)
+    if "hidden" not in visibilities:
+        caseset.pop("edges", None)
+
+
 def _bundle_spec_dict(spec, visibilities) -> dict:
     """The spec as a bundle stores it: ids fixed, only the chosen visibilities' tests and cases."""
     raw = json.loads(json.dumps(spec.raw))
     cases = raw["cases"]
     for cs in cases.values():
-        for vis in ("public", "hidden"):
-            if vis not in visibilities:
-                cs.pop(vis, None)
-                if vis == "hidden":
-                    cs.pop("edges", None)  # they would add hidden cases again
+        _keep_cases(cs, visibilities)
     tests = []
     for test, raw_test in zip(spec.tests, raw["tests"]):
         if "hidden" in visibilities or test.visibility == "public":
@@ -156,8 +162,7 @@ def derive_public_bundle(full: Bundle, dest: Path) -> Bundle:
     shutil.copytree(full.root, dest, ignore=shutil.ignore_patterns("hidden.arrays", "assignment.json", "__pycache__"))
     data = json.loads((full.root / "assignment.json").read_text())
     for cs in data["cases"].values():
-        cs.pop("hidden", None)
-        cs.pop("edges", None)  # they would add hidden cases again
+        _keep_cases(cs, ("public",))
     data["tests"] = [t for t, test in zip(data["tests"], full.spec.tests) if test.visibility == "public"]
     (dest / "assignment.json").write_text(json.dumps(data, indent=1) + "\n")
     # What the self-check cannot run, by title and points, for its summary (no data, no cases).
